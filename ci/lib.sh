@@ -1,0 +1,27 @@
+# shellcheck shell=bash
+# ci/lib.sh - helpers shared by the ci/ scripts: logging, the cache directory, errors.
+# Source it; it sets nothing but functions and RDMAPIN_CACHE / RDMAPIN_TOP.
+
+RDMAPIN_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RDMAPIN_CACHE=${RDMAPIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rdmapin}
+export RDMAPIN_TOP RDMAPIN_CACHE
+
+# rp_log MSG...: one progress line on stderr, prefixed with the script name and a timestamp.
+rp_log() {
+	printf '[%s %s] %s\n' "$(basename "$0")" "$(date +%H:%M:%S)" "$*" >&2
+}
+
+# rp_die MSG...: one error line on stderr, exit 1.
+rp_die() {
+	printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2
+	exit 1
+}
+
+# rp_need CMD...: die naming every missing command at once.
+rp_need() {
+	local missing=() c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+	done
+	[ ${#missing[@]} -eq 0 ] || rp_die "missing commands: ${missing[*]} (run ci/setup)"
+}
