@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * transport.h - the verbs transport of rdmapin.
+ *
+ * One RC connection made with librdmacm (iWARP needs the CM; RoCE uses it too, so both device
+ * kinds share one path), a "target" side that registers MRs over the caller's memory, and a
+ * "reader" side that RDMA READs them into a buffer of its own.
+ *
+ * Loopback (the default): both ends live in this process, on one device: the reader QP connects
+ * to a listener bound to the device's own IP address.
+ *
+ * Remote: rdmapin --server runs rp_tp_serve(), a reader agent; rdmapin --connect HOST makes every
+ * case connect to it. The target side then sends {addr, rkey, len} of the MR to read and the rkey
+ * of a mirror buffer; the agent RDMA READs the MR, RDMA WRITEs what it read into the mirror and
+ * replies. rp_tp_read() hides the difference: either way it returns what the remote side read.
+ *
+ * Every wait (CM event, CQ completion) is bounded by rp_tp_opts.timeout_ms. Functions return 0 or
+ * a negative errno and, on error, point *step at a static string naming the failing step
+ * ("rdma_resolve_addr", "poll_cq: RDMA READ timed out", ...), so the caller prints one line with
+ * context. Nothing here prints or exits.
+ */
+#ifndef RDMAPIN_TRANSPORT_H
+#define RDMAPIN_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <infiniband/verbs.h>
+
+#define RP_TP_DEFAULT_PORT 18515
+#define RP_TP_DEFAULT_TIMEOUT_MS 10000
+
+struct rp_tp_opts {
+	const char *device;       /* device name, e.g. "rxe0"; NULL: the first device found */
+	const char *connect_host; /* NULL: loopback in this process; else the --server host */
+	uint16_t port;            /* 0: RP_TP_DEFAULT_PORT (remote mode); loopback picks a free one */
+	int timeout_ms;           /* bound for every wait; 0: RP_TP_DEFAULT_TIMEOUT_MS */
+	size_t max_len;           /* largest length rp_tp_read() will be asked for */
+};
+
+struct rp_tp; /* opaque: a connected target/reader pair */
+
+/*
+ * rp_tp_list_devices - names of the RDMA devices present.
+ * Fills names[0..n-1] (at most max, each at most IBV_SYSFS_NAME_MAX bytes) and returns n >= 0,
+ * or a negative errno.
+ */
+int rp_tp_list_devices(char names[][IBV_SYSFS_NAME_MAX], int max);
+
+/* rp_tp_open - connect (loopback or to opts->connect_host); *out is freed by rp_tp_close(). */
+int rp_tp_open(const struct rp_tp_opts *opts, struct rp_tp **out, const char **step);
+
+/* rp_tp_close - tear down everything rp_tp_open() and rp_tp_reg() made; NULL is fine. */
+void rp_tp_close(struct rp_tp *tp);
+
+/* The target side's protection domain: MRs under test are registered in it. */
+struct ibv_pd *rp_tp_pd(struct rp_tp *tp);
+
+/* The device name actually used (for reports). */
+const char *rp_tp_device(struct rp_tp *tp);
+
+/*
+ * rp_tp_reg - ibv_reg_mr(pd, addr, len, access) on the target side.
+ * Returns 0 with *mr set, or the negative errno ibv_reg_mr reported (-EFAULT, -EPERM, ...).
+ */
+int rp_tp_reg(struct rp_tp *tp, void *addr, size_t len, int access, struct ibv_mr **mr);
+
+/*
+ * rp_tp_rereg - ibv_rereg_mr(mr, flags, pd, addr, len, access) with the same conventions
+ * (flags are IBV_REREG_MR_CHANGE_*). 0 or negative errno; on success *mr may still be used.
+ */
+int rp_tp_rereg(struct rp_tp *tp, struct ibv_mr *mr, int flags, void *addr, size_t len,
+		int access);
+
+/* rp_tp_dereg - ibv_dereg_mr; 0 or negative errno. */
+int rp_tp_dereg(struct ibv_mr *mr);
+
+/*
+ * rp_tp_read - RDMA READ len bytes at offset 0 of mr (which must have IBV_ACCESS_REMOTE_READ) by
+ * the reader side, and copy what the reader received into dst. len <= opts.max_len.
+ * A completion with an error status returns -EIO (step names the ibv_wc_status_str); no
+ * completion within the timeout returns -ETIMEDOUT.
+ */
+int rp_tp_read(struct rp_tp *tp, struct ibv_mr *mr, void *dst, size_t len, const char **step);
+
+/*
+ * rp_tp_serve - the reader agent of --server: listen on opts->port on the address of
+ * opts->device (any address if NULL), serve connections one after another until *stop becomes
+ * true or max_conns (0: unlimited) were served. Returns 0 or a negative errno.
+ */
+int rp_tp_serve(const struct rp_tp_opts *opts, volatile bool *stop, int max_conns,
+		const char **step);
+
+#endif /* RDMAPIN_TRANSPORT_H */
