@@ -15,9 +15,13 @@
  * replies. rp_tp_read() hides the difference: either way it returns what the remote side read.
  *
  * Every wait (CM event, CQ completion) is bounded by rp_tp_opts.timeout_ms. Functions return 0 or
- * a negative errno and, on error, point *step at a static string naming the failing step
+ * a negative errno and, on error, point *step at a string naming the failing step
  * ("rdma_resolve_addr", "poll_cq: RDMA READ timed out", ...), so the caller prints one line with
- * context. Nothing here prints or exits.
+ * context. The string is static or lives in a thread-local buffer that stays valid until the
+ * next rp_tp_* call of the same thread. Nothing here prints or exits.
+ *
+ * After an RDMA READ failed (error completion or timeout) the QPs are in the error state; the
+ * next rp_tp_read() reconnects first (loopback) or returns -ENOTCONN (remote). MRs stay valid.
  */
 #ifndef RDMAPIN_TRANSPORT_H
 #define RDMAPIN_TRANSPORT_H
@@ -29,16 +33,27 @@
 
 #define RP_TP_DEFAULT_PORT 18515
 #define RP_TP_DEFAULT_TIMEOUT_MS 10000
+#define RP_TP_DEFAULT_MAX_LEN (1UL << 20)
 
 struct rp_tp_opts {
 	const char *device;       /* device name, e.g. "rxe0"; NULL: the first device found */
 	const char *connect_host; /* NULL: loopback in this process; else the --server host */
 	uint16_t port;            /* 0: RP_TP_DEFAULT_PORT (remote mode); loopback picks a free one */
 	int timeout_ms;           /* bound for every wait; 0: RP_TP_DEFAULT_TIMEOUT_MS */
-	size_t max_len;           /* largest length rp_tp_read() will be asked for */
+	size_t max_len;           /* largest length rp_tp_read() will be asked for;
+				   * 0: RP_TP_DEFAULT_MAX_LEN */
 };
 
 struct rp_tp; /* opaque: a connected target/reader pair */
+
+/*
+ * rp_tp_raise_memlock - raise RLIMIT_MEMLOCK (to unlimited if privileged, else soft to hard) so
+ * that registrations do not fail on it (siw enforces it even for root). Call it once before
+ * rp_tp_open(). Returns 0 when the soft limit afterwards is unlimited or at least need bytes,
+ * -ENOMEM when it is lower (then *limit, if not NULL, holds it in bytes), or -errno of
+ * getrlimit(). need 0: just raise, never -ENOMEM.
+ */
+int rp_tp_raise_memlock(size_t need, unsigned long long *limit);
 
 /*
  * rp_tp_list_devices - names of the RDMA devices present.
@@ -72,8 +87,8 @@ int rp_tp_reg(struct rp_tp *tp, void *addr, size_t len, int access, struct ibv_m
 int rp_tp_rereg(struct rp_tp *tp, struct ibv_mr *mr, int flags, void *addr, size_t len,
 		int access);
 
-/* rp_tp_dereg - ibv_dereg_mr; 0 or negative errno. */
-int rp_tp_dereg(struct ibv_mr *mr);
+/* rp_tp_dereg - ibv_dereg_mr of an MR made by rp_tp_reg(); 0 or negative errno. */
+int rp_tp_dereg(struct rp_tp *tp, struct ibv_mr *mr);
 
 /*
  * rp_tp_read - RDMA READ len bytes at offset 0 of mr (which must have IBV_ACCESS_REMOTE_READ) by
