@@ -62,6 +62,13 @@ int rp_tp_raise_memlock(size_t need, unsigned long long *limit);
  */
 int rp_tp_list_devices(char names[][IBV_SYSFS_NAME_MAX], int max);
 
+/*
+ * rp_tp_device_addr - the IPv4 address (dotted quad into host[len]) on the netdev of device
+ * (NULL: the first device that has one): where loopback connects and rp_tp_serve() listens.
+ * 0 or a negative errno (-ENODEV: no such device or no IPv4 address on it).
+ */
+int rp_tp_device_addr(const char *device, char *host, size_t len, const char **step);
+
 /* rp_tp_open - connect (loopback or to opts->connect_host); *out is freed by rp_tp_close(). */
 int rp_tp_open(const struct rp_tp_opts *opts, struct rp_tp **out, const char **step);
 
