@@ -1,0 +1,767 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ibv-reg-sweep - the exhaustive ibv_reg_mr sweep of the rdmapin regression suite.
+ *
+ * Every row (rows.c) is one registration attempt; its expectation on a fixed kernel is computed
+ * by sw_expect(). Registration needs no connection: open the device, allocate a PD, ibv_reg_mr.
+ *
+ * Rows run in a forked worker per device that reports a "begin" and an "end" record per row
+ * through a pipe. A worker that crashes or hangs (bounded by --timeout) costs the row it was in:
+ * the parent records it as ERROR and starts a new worker at the next row. After every row the
+ * parent reads the new lines of the kernel log; a new WARNING/BUG/KASAN/lockdep line fails the
+ * row. Output: KTAP (default, nested per device) or JSON in rdmapin's schema. Exit 0 pass,
+ * 1 fail, 4 skip (kselftest).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <infiniband/verbs.h>
+
+#include "backing.h"
+#include "kmsgscan.h"
+#include "rows.h"
+
+#define SW_MAX_DEVICES 8
+
+enum sw_status { SW_PASS, SW_FAIL, SW_SKIP };
+
+/* One pipe record; small enough to be written atomically (PIPE_BUF). */
+struct sw_rec {
+	int idx;          /* row index; -1: worker-level error (device could not be opened) */
+	int end;          /* 0: begin, 1: end */
+	int status;       /* enum sw_status */
+	int reg_errno;    /* errno of the registration (or of rereg for rereg rows) */
+	int dereg_errno;
+	char verdict[20];
+	char reason[300];
+};
+
+struct sw_result {
+	bool ran;
+	int status;
+	int reg_errno;
+	int dereg_errno;
+	int kmsg_issues;  /* -1: kernel log not watched */
+	char verdict[20];
+	char reason[400];
+};
+
+struct sw_dev {
+	char name[IBV_SYSFS_NAME_MAX];
+	int status;
+	char skip_reason[320];
+	struct sw_result *res; /* [nrows] */
+};
+
+static struct {
+	const char *format;
+	const char *dir;
+	const char *globs[16];
+	int nglobs;
+	int timeout_s;
+	bool list;
+} opt = { .format = "ktap", .timeout_s = 20 };
+
+static struct sw_row rows[SW_MAX_ROWS];
+static int nrows, not_rows;
+static bool selected[SW_MAX_ROWS];
+
+static const char *errname(int e)
+{
+	static char buf[32];
+
+	switch (e) {
+	case 0: return "";
+	case EINVAL: return "EINVAL";
+	case EFAULT: return "EFAULT";
+	case EPERM: return "EPERM";
+	case EACCES: return "EACCES";
+	case ENOMEM: return "ENOMEM";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case ENOSYS: return "ENOSYS";
+	case EBUSY: return "EBUSY";
+	default:
+		snprintf(buf, sizeof(buf), "errno %d", e);
+		return buf;
+	}
+}
+
+/* ---- the worker: runs rows in the child ---- */
+
+static void rec_send(int fd, const struct sw_rec *r)
+{
+	ssize_t n = write(fd, r, sizeof(*r));
+
+	(void)n; /* the parent notices a short or missing record as a dead worker */
+}
+
+static void judge_reg(const struct sw_row *row, struct sw_rec *r, bool registered, int err)
+{
+	char got[64];
+
+	snprintf(r->verdict, sizeof(r->verdict), "%s", registered ? "REGISTERED" : "REFUSED");
+	r->reg_errno = registered ? 0 : err;
+	if (registered)
+		snprintf(got, sizeof(got), "REGISTERED");
+	else
+		snprintf(got, sizeof(got), "REFUSED (%s)", errname(err));
+
+	if (row->expect == SW_REGISTERED && registered) {
+		r->status = SW_PASS;
+		snprintf(r->reason, sizeof(r->reason), "%s", row->rule);
+	} else if (row->expect == SW_REFUSED && !registered && err == row->expect_errno) {
+		r->status = SW_PASS;
+		snprintf(r->reason, sizeof(r->reason), "%s", row->rule);
+	} else {
+		r->status = SW_FAIL;
+		snprintf(r->reason, sizeof(r->reason), "expected %s%s%s%s, got %s: %s",
+			 sw_outcome_name(row->expect), row->expect == SW_REFUSED ? " (" : "",
+			 row->expect == SW_REFUSED ? errname(row->expect_errno) : "",
+			 row->expect == SW_REFUSED ? ")" : "", got, row->rule);
+	}
+}
+
+/* rereg read-only -> writable: refused, or re-pinned over the process's own writable pages */
+static void run_rereg(const struct sw_row *row, struct ibv_pd *pd, struct sw_map *m,
+		      struct sw_rec *r)
+{
+	struct ibv_mr *mr;
+	long long before, after;
+	size_t off;
+	int ret, err;
+
+	mr = ibv_reg_mr(pd, m->reg_addr, m->reg_len, row->access);
+	if (!mr) {
+		err = errno;
+		r->status = SW_FAIL;
+		r->reg_errno = err;
+		snprintf(r->verdict, sizeof(r->verdict), "ERROR");
+		snprintf(r->reason, sizeof(r->reason),
+			 "the read-only registration before rereg was refused (%s)", errname(err));
+		return;
+	}
+	errno = 0;
+	ret = ibv_rereg_mr(mr, IBV_REREG_MR_CHANGE_ACCESS, NULL, NULL, 0, row->rereg_access);
+	if (ret) {
+		err = errno ? errno : EINVAL;
+		r->status = SW_PASS;
+		r->reg_errno = err;
+		snprintf(r->verdict, sizeof(r->verdict), "REFUSED");
+		snprintf(r->reason, sizeof(r->reason), "rereg to writable refused (%s)",
+			 errname(err));
+		ibv_dereg_mr(mr); /* the MR may be gone already: ignore */
+		return;
+	}
+	if (row->prot != SW_PROT_RW) {
+		r->status = SW_FAIL;
+		snprintf(r->verdict, sizeof(r->verdict), "REREG_WRITABLE");
+		snprintf(r->reason, sizeof(r->reason),
+			 "ibv_rereg_mr made a writable MR over PROT_READ pages");
+		ibv_dereg_mr(mr);
+		return;
+	}
+	/* writable memory: the MR must now be over the pages the process writes to */
+	snprintf(r->verdict, sizeof(r->verdict), "REPINNED");
+	r->status = SW_PASS;
+	snprintf(r->reason, sizeof(r->reason),
+		 "rereg to writable succeeded; PFNs stable across a process write");
+	for (off = 0; off < m->reg_len; off += 4096) {
+		volatile unsigned char *p = (unsigned char *)m->reg_addr + off;
+
+		before = sw_pfn((void *)p);
+		*p = (unsigned char)(*p + 1);
+		after = sw_pfn((void *)p);
+		if (before < 0 || after < 0) {
+			r->status = SW_SKIP;
+			snprintf(r->reason, sizeof(r->reason),
+				 "rereg succeeded but /proc/self/pagemap gives no PFN (%s)",
+				 errname((int)-(before < 0 ? before : after)));
+			break;
+		}
+		if (before != after) {
+			r->status = SW_FAIL;
+			snprintf(r->verdict, sizeof(r->verdict), "DIVERGED");
+			snprintf(r->reason, sizeof(r->reason),
+				 "rereg to writable succeeded but page %zu moved on a process "
+				 "write (PFN %#llx -> %#llx): the MR is not over the process's pages",
+				 off / 4096, before, after);
+			break;
+		}
+	}
+	ibv_dereg_mr(mr);
+}
+
+static void run_row(const struct sw_row *row, struct ibv_pd *pd, struct sw_rec *r)
+{
+	struct sw_map m;
+	struct ibv_mr *mr;
+	const char *why;
+	int ret, err;
+
+	ret = sw_map_create(row, opt.dir, &m, &why);
+	if (ret) {
+		bool nohuge = row->kind == SW_HUGETLB && (ret == -ENOMEM || ret == -EINVAL);
+
+		r->status = nohuge ? SW_SKIP : SW_FAIL;
+		snprintf(r->verdict, sizeof(r->verdict), nohuge ? "SKIPPED" : "ERROR");
+		snprintf(r->reason, sizeof(r->reason), "%s%s: %s",
+			 nohuge ? "no huge page available: " : "", why, strerror(-ret));
+		sw_map_destroy(&m);
+		return;
+	}
+	if (row->edge == SW_REREG_RO_RW) {
+		run_rereg(row, pd, &m, r);
+		sw_map_destroy(&m);
+		return;
+	}
+	errno = 0;
+	mr = ibv_reg_mr(pd, m.reg_addr, m.reg_len, row->access);
+	err = mr ? 0 : (errno ? errno : EINVAL);
+	judge_reg(row, r, mr != NULL, err);
+	if (mr && row->edge == SW_DEREG_AFTER_MUNMAP) {
+		sw_map_unmap(&m);
+		ret = ibv_dereg_mr(mr);
+		if (ret) {
+			r->dereg_errno = ret;
+			r->status = SW_FAIL;
+			snprintf(r->reason, sizeof(r->reason), "dereg after munmap failed: %s",
+				 strerror(ret));
+		}
+	} else if (mr) {
+		ret = ibv_dereg_mr(mr);
+		if (ret) {
+			r->dereg_errno = ret;
+			r->status = SW_FAIL;
+			snprintf(r->reason, sizeof(r->reason), "ibv_dereg_mr: %s", strerror(ret));
+		}
+	}
+	sw_map_destroy(&m);
+}
+
+static void worker(const char *devname, int start, int wfd)
+{
+	struct ibv_device **list;
+	struct ibv_context *ctx = NULL;
+	struct ibv_pd *pd = NULL;
+	struct sw_rec r;
+	int i, n;
+
+	memset(&r, 0, sizeof(r));
+	r.idx = -1;
+	r.end = 1;
+	r.status = SW_FAIL;
+	list = ibv_get_device_list(&n);
+	for (i = 0; list && i < n; i++)
+		if (!strcmp(ibv_get_device_name(list[i]), devname))
+			ctx = ibv_open_device(list[i]);
+	if (!ctx) {
+		snprintf(r.reason, sizeof(r.reason), "ibv_open_device(%s): %s", devname,
+			 strerror(errno ? errno : ENODEV));
+		goto out_send;
+	}
+	pd = ibv_alloc_pd(ctx);
+	if (!pd) {
+		snprintf(r.reason, sizeof(r.reason), "ibv_alloc_pd(%s): %s", devname,
+			 strerror(errno));
+		goto out_close;
+	}
+	for (i = start; i < nrows; i++) {
+		if (!selected[i])
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.idx = i;
+		rec_send(wfd, &r);
+		run_row(&rows[i], pd, &r);
+		r.end = 1;
+		rec_send(wfd, &r);
+	}
+	ibv_dealloc_pd(pd);
+	ibv_close_device(ctx);
+	ibv_free_device_list(list);
+	_exit(0);
+out_close:
+	ibv_close_device(ctx);
+out_send:
+	rec_send(wfd, &r);
+	if (list)
+		ibv_free_device_list(list);
+	_exit(1);
+}
+
+/* ---- the parent: one worker at a time per device, restarted after a crash ---- */
+
+static void attach_kmsg(int kfd, struct sw_result *res)
+{
+	char first[200];
+	int issues;
+
+	if (kfd < 0) {
+		res->kmsg_issues = -1;
+		return;
+	}
+	issues = sw_kmsg_scan(kfd, first, sizeof(first));
+	res->kmsg_issues = issues;
+	if (issues) {
+		size_t l = strlen(res->reason);
+
+		res->status = SW_FAIL;
+		snprintf(res->reason + l, sizeof(res->reason) - l,
+			 "%snew kernel log issue (%d line%s): %s", l ? "; " : "", issues,
+			 issues > 1 ? "s" : "", first);
+	}
+}
+
+static void run_device(struct sw_dev *d, int kfd)
+{
+	int next = 0;
+
+	while (next < nrows) {
+		int p[2], cur = -1, wst;
+		pid_t pid;
+		bool done = false;
+
+		while (next < nrows && !selected[next])
+			next++;
+		if (next >= nrows)
+			break;
+		if (pipe(p)) {
+			d->status = SW_FAIL;
+			snprintf(d->skip_reason, sizeof(d->skip_reason), "pipe: %s", strerror(errno));
+			return;
+		}
+		fflush(NULL);
+		pid = fork();
+		if (pid < 0) {
+			d->status = SW_FAIL;
+			snprintf(d->skip_reason, sizeof(d->skip_reason), "fork: %s", strerror(errno));
+			close(p[0]);
+			close(p[1]);
+			return;
+		}
+		if (pid == 0) {
+			close(p[0]);
+			worker(d->name, next, p[1]);
+		}
+		close(p[1]);
+		while (!done) {
+			struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+			struct sw_rec r;
+			int pr = poll(&pfd, 1, opt.timeout_s * 1000);
+			ssize_t n;
+
+			if (pr < 0 && errno == EINTR)
+				continue;
+			if (pr == 0) { /* the row hangs */
+				kill(pid, SIGKILL);
+				waitpid(pid, &wst, 0);
+				if (cur >= 0) {
+					struct sw_result *res = &d->res[cur];
+
+					res->ran = true;
+					res->status = SW_FAIL;
+					snprintf(res->verdict, sizeof(res->verdict), "ERROR");
+					snprintf(res->reason, sizeof(res->reason),
+						 "timed out after %d s (worker killed)", opt.timeout_s);
+					attach_kmsg(kfd, res);
+					next = cur + 1;
+				} else {
+					d->status = SW_FAIL;
+					snprintf(d->skip_reason, sizeof(d->skip_reason),
+						 "worker timed out before its first row");
+					next = nrows;
+				}
+				done = true;
+				break;
+			}
+			n = read(p[0], &r, sizeof(r));
+			if (n == (ssize_t)sizeof(r) && r.idx == -1) {
+				d->status = SW_FAIL;
+				snprintf(d->skip_reason, sizeof(d->skip_reason), "%s", r.reason);
+				next = nrows;
+				continue; /* EOF follows */
+			}
+			if (n == (ssize_t)sizeof(r) && r.idx >= 0 && r.idx < nrows) {
+				struct sw_result *res = &d->res[r.idx];
+
+				if (!r.end) {
+					cur = r.idx;
+					continue;
+				}
+				res->ran = true;
+				res->status = r.status;
+				res->reg_errno = r.reg_errno;
+				res->dereg_errno = r.dereg_errno;
+				snprintf(res->verdict, sizeof(res->verdict), "%s", r.verdict);
+				snprintf(res->reason, sizeof(res->reason), "%s", r.reason);
+				attach_kmsg(kfd, res);
+				next = r.idx + 1;
+				cur = -1;
+				continue;
+			}
+			/* EOF or a torn record: the worker is gone */
+			waitpid(pid, &wst, 0);
+			if (cur >= 0) {
+				struct sw_result *res = &d->res[cur];
+
+				res->ran = true;
+				res->status = SW_FAIL;
+				snprintf(res->verdict, sizeof(res->verdict), "ERROR");
+				if (WIFSIGNALED(wst))
+					snprintf(res->reason, sizeof(res->reason),
+						 "worker killed by signal %d (%s) in this row",
+						 WTERMSIG(wst), strsignal(WTERMSIG(wst)));
+				else
+					snprintf(res->reason, sizeof(res->reason),
+						 "worker exited %d in this row", WEXITSTATUS(wst));
+				attach_kmsg(kfd, res);
+				next = cur + 1;
+			} else if (next < nrows && d->status != SW_FAIL && !WIFEXITED(wst)) {
+				d->status = SW_FAIL;
+				snprintf(d->skip_reason, sizeof(d->skip_reason),
+					 "worker died between rows");
+				next = nrows;
+			}
+			done = true;
+		}
+		close(p[0]);
+	}
+}
+
+/* ---- output ---- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static const char *status_name(int s)
+{
+	return s == SW_PASS ? "pass" : s == SW_FAIL ? "fail" : "skip";
+}
+
+static void emit_json(FILE *f, struct sw_dev *devs, int ndev, const char *kernel, int totals[3])
+{
+	int d, i, first;
+	char abuf[64], rbuf[64];
+
+	fprintf(f, "{\"tool\":\"ibv-reg-sweep\",\"version\":1,\"kernel\":");
+	json_str(f, kernel);
+	fprintf(f, ",\"rows_per_device\":%d,\"not_rows\":%d,\"devices\":[", nrows, not_rows);
+	for (d = 0; d < ndev; d++) {
+		fprintf(f, "%s{\"device\":", d ? "," : "");
+		json_str(f, devs[d].name);
+		fprintf(f, ",\"status\":\"%s\",\"skip_reason\":", status_name(devs[d].status));
+		json_str(f, devs[d].skip_reason);
+		fprintf(f, ",\"cases\":[");
+		first = 1;
+		for (i = 0; i < nrows; i++) {
+			const struct sw_row *row = &rows[i];
+			const struct sw_result *res = &devs[d].res[i];
+
+			if (!res->ran)
+				continue;
+			fprintf(f, "%s\n{\"name\":", first ? "" : ",");
+			first = 0;
+			json_str(f, row->name);
+			fprintf(f, ",\"backing\":\"%s\",\"prot\":\"%s\",\"mutation\":\"%s\","
+				"\"access\":\"%s\",\"status\":\"%s\",\"reason\":",
+				sw_kind_name(row->kind), sw_prot_name(row->prot),
+				sw_edge_name(row->edge), sw_access_str(row->access, abuf),
+				status_name(res->status));
+			json_str(f, res->reason);
+			fprintf(f, ",\"reg_errno\":%d,\"reg_error\":", res->reg_errno);
+			json_str(f, res->reg_errno ? strerror(res->reg_errno) : "");
+			fprintf(f, ",\"verdict\":\"%s\",\"expected\":\"%s\",\"expected_errno\":%d,"
+				"\"expected_error\":", res->verdict, sw_outcome_name(row->expect),
+				row->expect_errno);
+			json_str(f, row->expect_errno ? errname(row->expect_errno) : "");
+			fprintf(f, ",\"rule\":");
+			json_str(f, row->rule);
+			if (row->edge == SW_REREG_RO_RW)
+				fprintf(f, ",\"rereg_access\":\"%s\"",
+					sw_access_str(row->rereg_access, rbuf));
+			fprintf(f, ",\"dereg_errno\":%d,\"soft_dirty_pages\":-1,"
+				"\"pfn_changed_pages\":-1,\"uffd_wp_events\":-1,\"kmsg_issues\":%d}",
+				res->dereg_errno, res->kmsg_issues);
+		}
+		fprintf(f, "]}");
+	}
+	fprintf(f, "],\"totals\":{\"pass\":%d,\"fail\":%d,\"skip\":%d}}\n", totals[SW_PASS],
+		totals[SW_FAIL], totals[SW_SKIP]);
+}
+
+static void emit_ktap(FILE *f, struct sw_dev *devs, int ndev, int totals[3])
+{
+	int d, i, n;
+
+	fprintf(f, "KTAP version 1\n# ibv-reg-sweep: %d rows per device (%d kind x prot x access "
+		"combinations cannot be created and are not rows)\n1..%d\n", nrows, not_rows, ndev);
+	for (d = 0; d < ndev; d++) {
+		struct sw_dev *dv = &devs[d];
+
+		if (dv->status == SW_SKIP) {
+			fprintf(f, "ok %d %s # SKIP %s\n", d + 1, dv->name, dv->skip_reason);
+			continue;
+		}
+		n = 0;
+		for (i = 0; i < nrows; i++)
+			n += dv->res[i].ran;
+		fprintf(f, "    KTAP version 1\n    1..%d\n", n);
+		n = 0;
+		for (i = 0; i < nrows; i++) {
+			const struct sw_result *res = &dv->res[i];
+
+			if (!res->ran)
+				continue;
+			n++;
+			if (res->status == SW_SKIP)
+				fprintf(f, "    ok %d %s # SKIP %s\n", n, rows[i].name, res->reason);
+			else if (res->status == SW_PASS)
+				fprintf(f, "    ok %d %s\n", n, rows[i].name);
+			else
+				fprintf(f, "    # %s: %s\n    not ok %d %s\n", rows[i].name,
+					res->reason, n, rows[i].name);
+		}
+		if (dv->skip_reason[0])
+			fprintf(f, "    # %s\n", dv->skip_reason);
+		fprintf(f, "%sok %d %s\n", dv->status == SW_FAIL ? "not " : "", d + 1, dv->name);
+	}
+	fprintf(f, "%d passed, %d failed, %d skipped\n", totals[SW_PASS], totals[SW_FAIL],
+		totals[SW_SKIP]);
+}
+
+static void emit_list(FILE *f)
+{
+	int i;
+	char abuf[64];
+
+	fprintf(f, "%-44s %-14s %-4s %-16s %-28s %s\n", "row", "backing", "prot", "edge",
+		"access", "expected on a fixed kernel");
+	for (i = 0; i < nrows; i++) {
+		if (!selected[i])
+			continue;
+		fprintf(f, "%-44s %-14s %-4s %-16s %-28s %s%s%s%s  # %s\n", rows[i].name,
+			sw_kind_name(rows[i].kind), sw_prot_name(rows[i].prot),
+			sw_edge_name(rows[i].edge), sw_access_str(rows[i].access, abuf),
+			sw_outcome_name(rows[i].expect), rows[i].expect == SW_REFUSED ? " (" : "",
+			rows[i].expect == SW_REFUSED ? errname(rows[i].expect_errno) : "",
+			rows[i].expect == SW_REFUSED ? ")" : "", rows[i].rule);
+	}
+	fprintf(f, "%d rows per device; %d combinations cannot be created and are not rows\n",
+		nrows, not_rows);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ibv-reg-sweep [--format ktap|json] [--device DEV]... [--case GLOB]...\n"
+		"                     [--dir DIR] [--timeout S] [--list]\n"
+		"  --format    ktap (default) or json (rdmapin's schema)\n"
+		"  --device    run on DEV only (repeatable; default: every RDMA device)\n"
+		"  --case      run only rows whose name matches GLOB (repeatable)\n"
+		"  --dir       where file-backed rows create their files (default $TMPDIR or /tmp)\n"
+		"  --timeout   seconds one row may take before its worker is killed (default 20)\n"
+		"  --list      print the rows and their expectation on a fixed kernel; run nothing\n"
+		"exit: 0 pass, 1 fail, 4 skip (no device), 2 usage\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "case", required_argument, NULL, 'c' },
+		{ "dir", required_argument, NULL, 'D' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sw_dev devs[SW_MAX_DEVICES];
+	const char *want[SW_MAX_DEVICES];
+	int nwant = 0, ndev = 0, totals[3] = { 0, 0, 0 };
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	struct ibv_device **list;
+	struct utsname uts;
+	int c, i, d, n, kfd;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "f:d:c:D:t:lh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (strcmp(optarg, "ktap") && strcmp(optarg, "json")) {
+				fprintf(stderr, "ibv-reg-sweep: --format: ktap or json, not %s\n",
+					optarg);
+				return 2;
+			}
+			opt.format = optarg;
+			break;
+		case 'd':
+			if (nwant == SW_MAX_DEVICES) {
+				fprintf(stderr, "ibv-reg-sweep: at most %d --device\n",
+					SW_MAX_DEVICES);
+				return 2;
+			}
+			want[nwant++] = optarg;
+			break;
+		case 'c':
+			if (opt.nglobs == 16) {
+				fprintf(stderr, "ibv-reg-sweep: at most 16 --case\n");
+				return 2;
+			}
+			opt.globs[opt.nglobs++] = optarg;
+			break;
+		case 'D':
+			opt.dir = optarg;
+			break;
+		case 't':
+			opt.timeout_s = (int)strtol(optarg, &end, 10);
+			if (*end || opt.timeout_s <= 0) {
+				fprintf(stderr, "ibv-reg-sweep: --timeout: a positive number of "
+					"seconds, not %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'l':
+			opt.list = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ibv-reg-sweep: unexpected argument %s\n", argv[optind]);
+		return 2;
+	}
+	if (!opt.dir)
+		opt.dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+
+	nrows = sw_rows_build(rows, SW_MAX_ROWS, &not_rows);
+	n = 0;
+	for (i = 0; i < nrows; i++) {
+		selected[i] = !opt.nglobs;
+		for (c = 0; c < opt.nglobs; c++)
+			if (!fnmatch(opt.globs[c], rows[i].name, 0))
+				selected[i] = true;
+		n += selected[i];
+	}
+	if (!n) {
+		fprintf(stderr, "ibv-reg-sweep: no row matches the --case globs\n");
+		return 2;
+	}
+	if (opt.list) {
+		emit_list(stdout);
+		return 0;
+	}
+
+	/* siw enforces RLIMIT_MEMLOCK even for root */
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) && !getrlimit(RLIMIT_MEMLOCK, &rl)) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	uname(&uts);
+
+	list = ibv_get_device_list(&n);
+	if (nwant) {
+		for (i = 0; i < nwant; i++) {
+			memset(&devs[ndev], 0, sizeof(devs[0]));
+			snprintf(devs[ndev].name, sizeof(devs[0].name), "%s", want[i]);
+			devs[ndev].status = SW_SKIP;
+			snprintf(devs[ndev].skip_reason, sizeof(devs[0].skip_reason),
+				 "device %s not present", want[i]);
+			for (d = 0; list && d < n; d++)
+				if (!strcmp(ibv_get_device_name(list[d]), want[i])) {
+					devs[ndev].status = SW_PASS;
+					devs[ndev].skip_reason[0] = '\0';
+				}
+			ndev++;
+		}
+	} else {
+		for (d = 0; list && d < n && ndev < SW_MAX_DEVICES; d++) {
+			memset(&devs[ndev], 0, sizeof(devs[0]));
+			snprintf(devs[ndev].name, sizeof(devs[0].name), "%s",
+				 ibv_get_device_name(list[d]));
+			devs[ndev].status = SW_PASS;
+			ndev++;
+		}
+	}
+	if (list)
+		ibv_free_device_list(list);
+	if (!ndev) {
+		if (!strcmp(opt.format, "json")) {
+			printf("{\"tool\":\"ibv-reg-sweep\",\"version\":1,\"kernel\":");
+			json_str(stdout, uts.release);
+			printf(",\"rows_per_device\":%d,\"not_rows\":%d,\"devices\":[],"
+			       "\"skip_reason\":\"no RDMA device\","
+			       "\"totals\":{\"pass\":0,\"fail\":0,\"skip\":0}}\n", nrows, not_rows);
+		} else {
+			printf("KTAP version 1\n1..0 # SKIP no RDMA device\n"
+			       "0 passed, 0 failed, 0 skipped\n");
+		}
+		return 4;
+	}
+
+	kfd = sw_kmsg_open();
+	if (kfd < 0)
+		fprintf(stderr, "ibv-reg-sweep: /dev/kmsg: %s: the kernel log is not watched\n",
+			strerror(-kfd));
+	for (d = 0; d < ndev; d++) {
+		devs[d].res = calloc((size_t)nrows, sizeof(struct sw_result));
+		if (!devs[d].res) {
+			fprintf(stderr, "ibv-reg-sweep: out of memory\n");
+			return 1;
+		}
+		if (devs[d].status == SW_SKIP)
+			continue;
+		run_device(&devs[d], kfd);
+		for (i = 0; i < nrows; i++)
+			if (devs[d].res[i].ran) {
+				totals[devs[d].res[i].status]++;
+				if (devs[d].res[i].status == SW_FAIL)
+					devs[d].status = SW_FAIL;
+			}
+		if (devs[d].status == SW_FAIL && devs[d].skip_reason[0])
+			fprintf(stderr, "ibv-reg-sweep: %s: %s\n", devs[d].name,
+				devs[d].skip_reason);
+	}
+	if (!strcmp(opt.format, "json"))
+		emit_json(stdout, devs, ndev, uts.release, totals);
+	else
+		emit_ktap(stdout, devs, ndev, totals);
+
+	for (d = 0; d < ndev; d++) {
+		if (devs[d].status == SW_FAIL)
+			return 1;
+	}
+	if (!totals[SW_PASS])
+		return 4;
+	return 0;
+}
