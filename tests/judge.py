@@ -1,0 +1,330 @@
+# SPDX-License-Identifier: GPL-2.0
+"""judge.py - the regression suite's judging: expectations file, per-profile verdicts, KTAP.
+
+tests/run-suite gets two JSON documents from the guest (rdmapin's coherence matrix and the
+ibv-reg-sweep rows, both in rdmapin's schema, Documentation/architecture.md) and judges every
+case against the kernel's profile in tests/expectations:
+
+  fixed         every case passes (skips with a reason are allowed)
+  forced-write  the failures are exactly the profile's expected failures: an expected failure
+                that passes, or a failure nobody expected, is a mismatch ("row moved")
+  broken        the negative control: the same, and every entry (its verdict column is STALE)
+                must catch at least one STALE case on every device it applies to; otherwise
+                "negative control NOT caught" and the stage fails
+
+Nothing here runs QEMU: tests/test_suite.py feeds canned documents through it.
+"""
+import fnmatch
+import re
+
+PROFILES = ("fixed", "forced-write", "broken")
+DEVICES = ("rxe0", "siw0")  # what ci/vm-run creates where the kernel has the driver
+
+
+class ExpectationsError(Exception):
+    pass
+
+
+def expand_braces(glob):
+    """"{a,b}.r.{0,RR}" -> ["a.r.0", "a.r.RR", "b.r.0", "b.r.RR"] (no nesting)."""
+    m = re.search(r"\{([^{}]*)\}", glob)
+    if not m:
+        return [glob]
+    out = []
+    for alt in m.group(1).split(","):
+        out += expand_braces(glob[:m.start()] + alt + glob[m.end():])
+    return out
+
+
+class Entry:
+    """One expected failure: tool, device glob, case glob, verdict (or *), reason."""
+
+    def __init__(self, profile, tool, device, case, verdict, reason, line):
+        self.profile, self.tool, self.device, self.case = profile, tool, device, case
+        self.verdict, self.reason, self.line = verdict, reason, line
+
+    def matches(self, tool, device, case):
+        return (fnmatch.fnmatchcase(tool, self.tool)
+                and fnmatch.fnmatchcase(device, self.device)
+                and any(fnmatch.fnmatchcase(case, g) for g in expand_braces(self.case)))
+
+    def __str__(self):
+        return "%s %s %s %s" % (self.tool, self.device, self.case, self.verdict)
+
+
+class Expectations:
+    def __init__(self):
+        self.kernels = {}  # kernel name -> profile
+        self.entries = {p: [] for p in PROFILES}
+
+    def profile_of(self, kernel):
+        if kernel in self.kernels:
+            return self.kernels[kernel]
+        raise ExpectationsError(
+            "kernel %s has no profile in tests/expectations (pass --profile)" % kernel)
+
+
+def parse_expectations(text, origin="tests/expectations"):
+    """Parse the expectations file; raise ExpectationsError naming the line on bad input."""
+    exp = Expectations()
+    section = None
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        where = "%s:%d" % (origin, n)
+        m = re.fullmatch(r"\[([a-z-]+)\]", line)
+        if m:
+            section = m.group(1)
+            if section != "kernels" and section not in PROFILES:
+                raise ExpectationsError("%s: unknown section [%s]" % (where, section))
+            continue
+        if section is None:
+            raise ExpectationsError("%s: line before the first [section]" % where)
+        if section == "kernels":
+            words = line.split()
+            if len(words) != 2 or words[1] not in PROFILES:
+                raise ExpectationsError(
+                    "%s: want 'KERNEL PROFILE' with PROFILE one of %s" % (where, ", ".join(PROFILES)))
+            exp.kernels[words[0]] = words[1]
+            continue
+        parts = line.split(None, 4)
+        if len(parts) < 5:
+            raise ExpectationsError(
+                "%s: want 'TOOL DEVICE CASE VERDICT REASON...' (reason is mandatory)" % where)
+        tool, device, case, verdict, reason = parts
+        if tool not in ("rdmapin", "sweep", "*"):
+            raise ExpectationsError("%s: tool is rdmapin, sweep or *, not %s" % (where, tool))
+        if section == "broken" and verdict != "STALE":
+            raise ExpectationsError("%s: [broken] entries must have verdict STALE" % where)
+        if section == "fixed":
+            raise ExpectationsError("%s: [fixed] takes no expected failures" % where)
+        exp.entries[section].append(Entry(section, tool, device, case, verdict, reason.strip(), n))
+    return exp
+
+
+class Case:
+    def __init__(self, tool, device, doc):
+        self.tool, self.device = tool, device
+        self.name = doc.get("name", "?")
+        self.status = doc.get("status", "fail")
+        self.verdict = doc.get("verdict", "")
+        self.reason = doc.get("reason", "")
+        self.kmsg = doc.get("kmsg_issues", 0) or 0
+
+    @property
+    def fqname(self):
+        return "%s.%s" % (self.tool, self.name)
+
+
+class Result:
+    """What judge() found: KTAP lines, counts, moved rows, the negative control."""
+
+    def __init__(self):
+        self.lines = []
+        self.passed = self.failed = self.skipped = self.xfailed = 0
+        self.moved = []          # one line per row that moved against the profile
+        self.caught = {}         # device -> [case names found STALE] (broken)
+        self.not_caught = []     # entries of [broken] that caught nothing on a device
+        self.problems = []       # document-level problems (missing JSON, device errors)
+
+    @property
+    def ok(self):
+        return self.failed == 0
+
+
+def _doc_devices(doc):
+    return {d.get("device", "?"): d for d in (doc or {}).get("devices", [])}
+
+
+def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_error=None):
+    """Judge docs = {"rdmapin": doc or None, "sweep": doc or None} (None: the tool produced no
+    JSON; docs[tool + "_error"] says why). guest_error: ci/vm-run's failure, if any. Returns a Result whose lines are KTAP nested one level
+    (the caller wraps them under the kernel)."""
+    r = Result()
+    entries = exp.entries.get(profile, []) if profile != "fixed" else []
+    tools = ("rdmapin", "sweep")
+    per_tool = {t: _doc_devices(docs.get(t)) for t in tools}
+    devices = list(DEVICES)
+    for t in tools:
+        devices += [d for d in per_tool[t] if d not in devices]
+    # an entry is "used" per device when it matched a case there
+    used = {}
+
+    tests = []  # (ok, name, directive, diag lines, sublines)
+    for dev in devices:
+        sub = []  # (status, name, directive, diags)
+        present = False
+        dev_diags = []
+        for t in tools:
+            doc = docs.get(t)
+            if doc is None:
+                continue
+            d = per_tool[t].get(dev)
+            if d is None:
+                continue
+            if d.get("status") == "skip" and not d.get("cases"):
+                dev_diags.append("%s: skipped: %s" % (t, d.get("skip_reason", "")))
+                continue
+            present = True
+            if d.get("status") == "fail" and d.get("skip_reason"):
+                sub.append(("fail", "%s.device" % t, "",
+                            ["%s on %s: %s" % (t, dev, d.get("skip_reason"))]))
+                r.problems.append("%s on %s: %s" % (t, dev, d.get("skip_reason")))
+            for cd in d.get("cases", []):
+                c = Case(t, dev, cd)
+                ent = next((e for e in entries if e.matches(t, dev, c.name)), None)
+                sub.append(_judge_case(r, profile, c, ent, used))
+        if not present:
+            why = [m for m in re.split(r";\s*", missing or "") if m.startswith(dev)]
+            reason = why[0] if why else "device %s not present in the guest" % dev
+            if dev_diags:
+                reason += " (" + "; ".join(dev_diags) + ")"
+            tests.append((True, dev, "SKIP " + reason, [], []))
+            r.skipped += 1
+            continue
+        failed = any(s[0] == "fail" for s in sub)
+        tests.append((not failed, dev, "", dev_diags, sub))
+
+    for t in tools:
+        if docs.get(t) is None:
+            why = docs.get(t + "_error", "no JSON document")
+            tests.append((False, t, "", ["%s produced no result: %s" % (t, why)], []))
+            r.failed += 1
+            r.problems.append("%s: %s" % (t, why))
+    if guest_error:
+        tests.append((False, "guest", "", [guest_error], []))
+        r.failed += 1
+        r.problems.append(guest_error)
+    if console_issues is not None:
+        if console_issues:
+            tests.append((False, "guest-kernel-log", "",
+                          ["new kernel log problem: " + l for l in console_issues[:5]], []))
+            r.failed += 1
+        else:
+            tests.append((True, "guest-kernel-log", "", [], []))
+            r.passed += 1
+
+    # expectations that matched nothing on a present device they apply to
+    present_devs = [tst[1] for tst in tests if tst[1] in devices and not tst[2].startswith("SKIP")]
+    for e in entries:
+        for dev in present_devs:
+            if not fnmatch.fnmatchcase(dev, e.device):
+                continue
+            tools_run = [t for t in tools if docs.get(t) is not None and fnmatch.fnmatchcase(t, e.tool)]
+            if not tools_run:
+                continue
+            if (e.line, dev) not in used:
+                if profile == "broken":
+                    r.not_caught.append("%s on %s: no case matches %s" % (e, dev, e.case))
+                else:
+                    r.moved.append("%s %s.%s: expected failure matched no case (line %d: %s)"
+                                   % (dev, e.tool, e.case, e.line, e.reason))
+            elif profile == "broken" and not used[(e.line, dev)]:
+                r.not_caught.append("%s on %s: no case was STALE" % (e, dev))
+
+    if profile == "broken":
+        if r.not_caught or not any(r.caught.values()):
+            r.failed += 1
+            tests.append((False, "negative-control", "",
+                          ["negative control NOT caught: " + x for x in r.not_caught]
+                          or ["negative control NOT caught: no case was STALE"], []))
+        else:
+            r.passed += 1
+            tests.append((True, "negative-control", "", [], []))
+
+    if r.moved:
+        r.failed += 1
+        tests.append((False, "profile-" + profile, "",
+                      ["profile mismatch: %d row%s moved" % (len(r.moved), "s" * (len(r.moved) > 1))]
+                      + ["moved: " + m for m in r.moved], []))
+    else:
+        r.passed += 1
+        tests.append((True, "profile-" + profile, "", [], []))
+
+    r.lines.append("KTAP version 1")
+    r.lines.append("# kernel %s, profile %s" % (kernel, profile))
+    r.lines.append("1..%d" % len(tests))
+    for i, (ok, name, directive, diags, sub) in enumerate(tests, 1):
+        if sub:
+            r.lines.append("    KTAP version 1")
+            r.lines.append("    1..%d" % len(sub))
+            for j, (st, cname, cdir, cdiags) in enumerate(sub, 1):
+                for dl in cdiags:
+                    r.lines.append("    # " + dl)
+                r.lines.append("    %sok %d %s%s" % ("not " if st == "fail" else "", j, cname,
+                                                    " # " + cdir if cdir else ""))
+        for dl in diags:
+            r.lines.append("# " + dl)
+        r.lines.append("%sok %d %s%s" % ("" if ok else "not ", i, name,
+                                         " # " + directive if directive else ""))
+    return r
+
+
+def _judge_case(r, profile, c, ent, used):
+    """One case against its expectation entry (or none). Returns a KTAP sub-line tuple and
+    updates the counters of r."""
+    name = c.fqname
+    key = (ent.line, c.device) if ent else None
+    if key is not None:
+        used.setdefault(key, [])
+    if c.kmsg and c.kmsg > 0:
+        # a kernel log problem is never expected, whatever the case's own verdict
+        r.failed += 1
+        r.moved.append("%s %s: new kernel log problem (%s)" % (c.device, name, c.reason))
+        return ("fail", name, "", ["%s: kernel log: %s" % (name, c.reason)])
+    if c.status == "skip":
+        r.skipped += 1
+        return ("skip", name, "SKIP " + (c.reason or "no reason given"), [])
+    failed = c.status != "pass"
+    if ent is None:
+        if not failed:
+            r.passed += 1
+            return ("pass", name, "", [])
+        r.failed += 1
+        r.moved.append("%s %s: unexpected failure (%s: %s)" % (c.device, name, c.verdict, c.reason))
+        return ("fail", name, "", ["%s: %s: %s" % (name, c.verdict, c.reason)])
+    want = ent.verdict
+    if failed and (want == "*" or c.verdict == want):
+        r.passed += 1
+        r.xfailed += 1
+        used[key].append(name)
+        if profile == "broken":
+            r.caught.setdefault(c.device, []).append(c.name if c.tool == "rdmapin" else name)
+        return ("pass", name, "XFAIL " + ent.reason, [])
+    r.failed += 1
+    if failed:
+        r.moved.append("%s %s: expected failure with verdict %s, got %s (%s)"
+                       % (c.device, name, want, c.verdict, c.reason))
+        return ("fail", name, "", ["%s: expected %s (line %d), got %s: %s"
+                                   % (name, want, ent.line, c.verdict, c.reason)])
+    r.moved.append("%s %s: expected failure now passes (line %d: %s)"
+                   % (c.device, name, ent.line, ent.reason))
+    return ("fail", name, "", ["%s: expected failure (%s) now passes: %s"
+                               % (name, want, ent.reason)])
+
+
+def caught_line(r):
+    """The "# negative control caught: STALE on rxe0: a, b; siw0: c" line, or None."""
+    if not r.caught or r.not_caught:
+        return None
+    return "# negative control caught: " + "; ".join(
+        "STALE on %s: %s" % (dev, ", ".join(names)) for dev, names in sorted(r.caught.items()))
+
+
+ISSUE_RE = re.compile(r"WARNING:|BUG:|KASAN:|UBSAN:|Oops|general protection fault|"
+                      r"possible circular locking|possible recursive locking|"
+                      r"inconsistent lock state|kernel BUG at|Kernel panic|refcount_t:|"
+                      r"list_(add|del) corruption|INFO: task")
+
+
+def console_issues(text, after=None):
+    """Kernel problem lines of a guest console log; after: a marker line, only lines after its
+    first occurrence count (boot noise before the command is not the suite's business)."""
+    lines = text.splitlines()
+    if after:
+        for i, l in enumerate(lines):
+            if after in l:
+                lines = lines[i + 1:]
+                break
+    return [l.strip() for l in lines if ISSUE_RE.search(l)]

@@ -1,0 +1,308 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Host unit tests of the suite's harness (tests/judge.py, tests/run-suite): canned JSON
+documents through every verdict path of every profile. No RDMA, no QEMU.
+
+Run: python3 -m unittest -v test_suite   (in tests/), or ctest (suite-judge).
+"""
+import importlib.machinery
+import importlib.util
+import os
+import unittest
+
+import judge
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+EXP = """
+[kernels]
+k-fixed   fixed
+k-forced  forced-write
+k-broken  broken
+
+[forced-write]
+sweep    *  {anon_shared,memfd}.r.RR  REFUSED  forced write on a shared mapping
+rdmapin  *  anon_zero.soft_dirty      *        the forced write dirties pages
+
+[broken]
+rdmapin  *  anon_zero.mprotect_store  STALE  zeropage pinned
+rdmapin  *  tmpfs_private.*           STALE  page cache pinned
+"""
+
+
+def case(name, status="pass", verdict="COHERENT", reason="", kmsg=0):
+    return {"name": name, "status": status, "verdict": verdict, "reason": reason,
+            "kmsg_issues": kmsg}
+
+
+def doc(tool, per_dev):
+    return {"tool": tool, "devices": [{"device": d, "status": "pass", "cases": cs}
+                                      for d, cs in per_dev.items()]}
+
+
+def sweep_ok(devs=("rxe0", "siw0")):
+    return doc("ibv-reg-sweep", {d: [case("anon_shared.r.RR", verdict="REGISTERED"),
+                                     case("memfd.r.RR", verdict="REGISTERED"),
+                                     case("anon_private.r.LW", verdict="REFUSED")]
+                                 for d in devs})
+
+
+def rdmapin_ok(devs=("rxe0", "siw0")):
+    return doc("rdmapin", {d: [case("anon_zero.mprotect_store"), case("anon_zero.soft_dirty"),
+                               case("tmpfs_private.mprotect_store"),
+                               case("tmpfs_private.fork_store")] for d in devs})
+
+
+def set_case(d, dev, name, **kw):
+    for dv in d["devices"]:
+        if dv["device"] == dev:
+            for c in dv["cases"]:
+                if c["name"] == name:
+                    c.update(kw)
+                    return d
+    raise KeyError(name)
+
+
+class JudgeTest(unittest.TestCase):
+    def setUp(self):
+        self.exp = judge.parse_expectations(EXP)
+
+    def run_judge(self, kernel, rdmapin, sweep, **kw):
+        profile = self.exp.profile_of(kernel)
+        return judge.judge(kernel, profile, self.exp, {"rdmapin": rdmapin, "sweep": sweep}, **kw)
+
+    # -- fixed --------------------------------------------------------------------------
+    def test_fixed_all_pass(self):
+        r = self.run_judge("k-fixed", rdmapin_ok(), sweep_ok(), console_issues=[])
+        self.assertTrue(r.ok, r.lines)
+        self.assertEqual(r.failed, 0)
+        self.assertEqual(r.passed, 2 * 7 + 2)  # cases + guest-kernel-log + profile
+        self.assertIn("ok 1 rxe0", r.lines)
+        self.assertIn("ok 2 siw0", r.lines)
+
+    def test_fixed_failure_is_a_moved_row(self):
+        rd = set_case(rdmapin_ok(), "siw0", "anon_zero.mprotect_store", status="fail",
+                      verdict="STALE", reason="remote read differs")
+        r = self.run_judge("k-fixed", rd, sweep_ok())
+        self.assertFalse(r.ok)
+        self.assertIn("not ok 2 siw0", r.lines)
+        self.assertTrue(any("siw0 rdmapin.anon_zero.mprotect_store: unexpected failure" in m
+                            for m in r.moved), r.moved)
+        self.assertIn("not ok 1 rdmapin.anon_zero.mprotect_store", "\n".join(r.lines))
+
+    def test_fixed_skip_with_reason(self):
+        sw = set_case(sweep_ok(), "rxe0", "memfd.r.RR", status="skip", reason="no memfd")
+        r = self.run_judge("k-fixed", rdmapin_ok(), sw)
+        self.assertTrue(r.ok)
+        self.assertEqual(r.skipped, 1)
+        self.assertIn("    ok 6 sweep.memfd.r.RR # SKIP no memfd", r.lines)
+
+    def test_absent_device_is_skipped_with_the_guest_reason(self):
+        r = self.run_judge("k-fixed", rdmapin_ok(("rxe0",)), sweep_ok(("rxe0",)),
+                           missing="siw0: the kernel has no siw (neither module nor built in)")
+        self.assertTrue(r.ok)
+        self.assertIn("ok 2 siw0 # SKIP siw0: the kernel has no siw (neither module nor built in)",
+                      r.lines)
+
+    def test_missing_document_fails(self):
+        r = judge.judge("k-fixed", "fixed", self.exp,
+                        {"rdmapin": None, "rdmapin_error": "exit 139", "sweep": sweep_ok()})
+        self.assertFalse(r.ok)
+        self.assertIn("# rdmapin produced no result: exit 139", r.lines)
+
+    def test_guest_error_fails(self):
+        r = self.run_judge("k-fixed", rdmapin_ok(), sweep_ok(), guest_error="ci/vm-run: timed out")
+        self.assertFalse(r.ok)
+        self.assertIn("# ci/vm-run: timed out", r.lines)
+
+    def test_console_issue_fails(self):
+        r = self.run_judge("k-fixed", rdmapin_ok(), sweep_ok(),
+                           console_issues=["WARNING: CPU: 1 PID: 9 at mm/gup.c:1 x"])
+        self.assertFalse(r.ok)
+        self.assertTrue(any(l.startswith("not ok") and "guest-kernel-log" in l for l in r.lines))
+
+    def test_console_issues_only_after_marker(self):
+        text = "WARNING: boot noise\nrdmapin-suite: start\nok\n[ 3.1] BUG: KASAN: x\n"
+        self.assertEqual(judge.console_issues(text, after="rdmapin-suite: start"),
+                         ["[ 3.1] BUG: KASAN: x"])
+        self.assertEqual(len(judge.console_issues(text)), 2)
+
+    # -- forced-write -------------------------------------------------------------------
+    def forced_docs(self):
+        sw = sweep_ok()
+        rd = rdmapin_ok()
+        for dev in ("rxe0", "siw0"):
+            set_case(sw, dev, "anon_shared.r.RR", status="fail", verdict="REFUSED")
+            set_case(sw, dev, "memfd.r.RR", status="fail", verdict="REFUSED")
+            set_case(rd, dev, "anon_zero.soft_dirty", status="fail", verdict="COHERENT",
+                     reason="rule 3: soft-dirty")
+        return rd, sw
+
+    def test_forced_write_expected_failures(self):
+        rd, sw = self.forced_docs()
+        r = self.run_judge("k-forced", rd, sw)
+        self.assertTrue(r.ok, r.moved)
+        self.assertEqual(r.xfailed, 6)
+        self.assertIn("    ok 5 sweep.anon_shared.r.RR # XFAIL forced write on a shared mapping",
+                      r.lines)
+        self.assertEqual(r.moved, [])
+
+    def test_forced_write_xfail_that_passes_is_a_mismatch(self):
+        rd, sw = self.forced_docs()
+        set_case(sw, "siw0", "memfd.r.RR", status="pass", verdict="REGISTERED")
+        r = self.run_judge("k-forced", rd, sw)
+        self.assertFalse(r.ok)
+        self.assertEqual(len(r.moved), 1, r.moved)
+        self.assertIn("siw0 sweep.memfd.r.RR: expected failure now passes", r.moved[0])
+        self.assertIn("not ok", [l for l in r.lines if l.startswith("not ok")][0])
+
+    def test_forced_write_unexpected_failure_is_a_mismatch(self):
+        rd, sw = self.forced_docs()
+        set_case(sw, "rxe0", "anon_private.r.LW", status="fail", verdict="REGISTERED")
+        r = self.run_judge("k-forced", rd, sw)
+        self.assertFalse(r.ok)
+        self.assertEqual(r.moved, ["rxe0 sweep.anon_private.r.LW: unexpected failure "
+                                   "(REGISTERED: )"])
+
+    def test_forced_write_wrong_verdict_is_a_mismatch(self):
+        rd, sw = self.forced_docs()
+        set_case(sw, "rxe0", "memfd.r.RR", verdict="ERROR", reason="worker killed")
+        r = self.run_judge("k-forced", rd, sw)
+        self.assertFalse(r.ok)
+        self.assertIn("expected failure with verdict REFUSED, got ERROR", r.moved[0])
+
+    def test_forced_write_kmsg_issue_is_never_expected(self):
+        rd, sw = self.forced_docs()
+        set_case(sw, "rxe0", "memfd.r.RR", kmsg_issues=1, reason="new kernel log issue: WARNING: x")
+        r = self.run_judge("k-forced", rd, sw)
+        self.assertFalse(r.ok)
+        self.assertIn("new kernel log problem", r.moved[0])
+
+    def test_forced_write_entry_matching_nothing_is_a_mismatch(self):
+        rd, sw = self.forced_docs()
+        for dv in rd["devices"]:
+            dv["cases"] = [c for c in dv["cases"] if c["name"] != "anon_zero.soft_dirty"]
+        r = self.run_judge("k-forced", rd, sw)
+        self.assertFalse(r.ok)
+        self.assertEqual(len(r.moved), 2)
+        self.assertIn("rdmapin.anon_zero.soft_dirty: expected failure matched no case", r.moved[0])
+
+    # -- broken (negative control) ------------------------------------------------------
+    def broken_docs(self, devs=("rxe0", "siw0")):
+        rd = rdmapin_ok(devs)
+        for dev in devs:
+            for n in ("anon_zero.mprotect_store", "tmpfs_private.mprotect_store",
+                      "tmpfs_private.fork_store"):
+                set_case(rd, dev, n, status="fail", verdict="STALE", reason="stale")
+        return rd, sweep_ok(devs)
+
+    def test_broken_caught(self):
+        rd, sw = self.broken_docs()
+        r = self.run_judge("k-broken", rd, sw)
+        self.assertTrue(r.ok, (r.moved, r.not_caught))
+        line = judge.caught_line(r)
+        self.assertEqual(line, "# negative control caught: STALE on rxe0: "
+                         "anon_zero.mprotect_store, tmpfs_private.mprotect_store, "
+                         "tmpfs_private.fork_store; STALE on siw0: anon_zero.mprotect_store, "
+                         "tmpfs_private.mprotect_store, tmpfs_private.fork_store")
+        self.assertTrue(any(l == "ok 3 negative-control" for l in r.lines), r.lines)
+
+    def test_broken_not_caught_when_coherent(self):
+        r = self.run_judge("k-broken", rdmapin_ok(), sweep_ok())
+        self.assertFalse(r.ok)
+        self.assertIsNone(judge.caught_line(r))
+        self.assertTrue(any("negative control NOT caught" in l for l in r.lines))
+        self.assertTrue(any("expected failure now passes" in m for m in r.moved))
+
+    def test_broken_not_caught_on_one_device(self):
+        rd, sw = self.broken_docs()
+        set_case(rd, "siw0", "anon_zero.mprotect_store", status="pass", verdict="COHERENT")
+        r = self.run_judge("k-broken", rd, sw)
+        self.assertFalse(r.ok)
+        self.assertIsNone(judge.caught_line(r))
+        self.assertTrue(any("anon_zero.mprotect_store STALE on siw0: no case was STALE" in x
+                            for x in r.not_caught), r.not_caught)
+
+    def test_broken_other_failure_verdict_is_not_caught(self):
+        rd, sw = self.broken_docs(("rxe0",))
+        set_case(rd, "rxe0", "anon_zero.mprotect_store", verdict="ERROR", reason="timeout")
+        r = self.run_judge("k-broken", rd, sw)
+        self.assertFalse(r.ok)
+        self.assertIsNone(judge.caught_line(r))
+
+    def test_broken_missing_case_is_not_caught(self):
+        rd, sw = self.broken_docs(("rxe0",))
+        rd["devices"][0]["cases"] = [c for c in rd["devices"][0]["cases"]
+                                     if not c["name"].startswith("tmpfs")]
+        r = self.run_judge("k-broken", rd, sw)
+        self.assertFalse(r.ok)
+        self.assertTrue(any("no case matches tmpfs_private.*" in x for x in r.not_caught))
+
+    def test_broken_skipped_case_is_not_caught(self):
+        rd, sw = self.broken_docs(("rxe0",))
+        set_case(rd, "rxe0", "anon_zero.mprotect_store", status="skip", reason="no uffd")
+        r = self.run_judge("k-broken", rd, sw)
+        self.assertFalse(r.ok)
+
+
+class ExpectationsTest(unittest.TestCase):
+    def bad(self, text, msg):
+        with self.assertRaises(judge.ExpectationsError) as cm:
+            judge.parse_expectations(text, "x")
+        self.assertIn(msg, str(cm.exception))
+
+    def test_errors(self):
+        self.bad("[kernels]\nk nope\n", "x:2: want 'KERNEL PROFILE'")
+        self.bad("[forced-write]\nsweep * a.b REFUSED\n", "reason is mandatory")
+        self.bad("[broken]\nrdmapin * a REFUSED why\n", "must have verdict STALE")
+        self.bad("[fixed]\nrdmapin * a * why\n", "takes no expected failures")
+        self.bad("[other]\n", "unknown section")
+        self.bad("k fixed\n", "before the first [section]")
+        self.bad("[forced-write]\nperf * a * why\n", "tool is rdmapin, sweep or *")
+
+    def test_unknown_kernel(self):
+        with self.assertRaises(judge.ExpectationsError):
+            judge.parse_expectations(EXP).profile_of("k-unknown")
+
+    def test_braces(self):
+        self.assertEqual(judge.expand_braces("{a,b}.r.{0,RR}"), ["a.r.0", "a.r.RR", "b.r.0", "b.r.RR"])
+        self.assertEqual(judge.expand_braces("plain*"), ["plain*"])
+
+    def test_the_real_file(self):
+        with open(os.path.join(HERE, "expectations")) as f:
+            exp = judge.parse_expectations(f.read())
+        for k in ("debian-6.1", "base", "patched", "debian-6.12", "debug", "drivers-only"):
+            self.assertIn(k, exp.kernels)
+        self.assertEqual(exp.kernels["drivers-only"], "broken")
+        self.assertTrue(exp.entries["broken"])
+        self.assertTrue(all(e.reason for p in exp.entries.values() for e in p))
+
+
+class GuestOutputTest(unittest.TestCase):
+    def setUp(self):
+        loader = importlib.machinery.SourceFileLoader("run_suite", os.path.join(HERE, "run-suite"))
+        spec = importlib.util.spec_from_loader("run_suite", loader)
+        self.rs = importlib.util.module_from_spec(spec)
+        loader.exec_module(self.rs)
+
+    def test_parse(self):
+        out = ("noise\n@@suite devices=rxe0\n@@suite missing=siw0: none\n@@suite begin rdmapin\n"
+               '{"devices": []}\n\n@@suite end rdmapin rc=0 secs=3.25\n@@suite begin sweep\n{"dev')
+        docs, head = self.rs.parse_guest_output(out)
+        self.assertEqual(head, {"devices": "rxe0", "missing": "siw0: none"})
+        self.assertEqual(docs["rdmapin"][1:], (0, 3.25))
+        d, err = self.rs.load_doc("rdmapin", docs["rdmapin"])
+        self.assertEqual(d, {"devices": []})
+        d, err = self.rs.load_doc("sweep", docs["sweep"])
+        self.assertIsNone(d)
+        self.assertEqual(err, "the guest ended while it ran")
+        d, err = self.rs.load_doc("sweep", None)
+        self.assertIn("did not run", err)
+
+    def test_crash_exit(self):
+        d, err = self.rs.load_doc("rdmapin", ('{"a":1}', 139, 1.0))
+        self.assertIsNone(d)
+        self.assertEqual(err, "exit 139")
+
+
+if __name__ == "__main__":
+    unittest.main()
