@@ -134,7 +134,15 @@ class Result:
 
 
 def _doc_devices(doc):
-    return {d.get("device", "?"): d for d in (doc or {}).get("devices", [])}
+    """device name -> device object. A skipped device without cases whose name is a prefix of
+    one of DEVICES ("siw" for "no siw device found") is filed under that device."""
+    out = {}
+    for d in (doc or {}).get("devices", []):
+        name = d.get("device", "?")
+        if name not in DEVICES and not d.get("cases"):
+            name = next((k for k in DEVICES if k.startswith(name)), name)
+        out.setdefault(name, d)
+    return out
 
 
 def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_error=None):
