@@ -89,6 +89,7 @@ struct rp_tp {
 };
 
 static __thread char tp_step_buf[192];
+static pid_t tp_owner; /* the process that first used librdmacm through us */
 
 static const char *tp_stepf(const char *fmt, ...)
 {
@@ -98,6 +99,25 @@ static const char *tp_stepf(const char *fmt, ...)
 	vsnprintf(tp_step_buf, sizeof(tp_step_buf), fmt, ap);
 	va_end(ap);
 	return tp_step_buf;
+}
+
+/*
+ * librdmacm caches device contexts for the life of the process. A child forked after they were
+ * opened inherits their uverbs file descriptors, and the kernel refuses write() commands (post
+ * send doorbells, ...) on a file opened under other credentials (EACCES): refuse early instead.
+ */
+static int tp_check_owner(const char **step)
+{
+	pid_t me = getpid();
+
+	if (!tp_owner)
+		tp_owner = me;
+	if (tp_owner == me)
+		return 0;
+	*step = tp_stepf("librdmacm was first used by pid %d, this is its forked child %d: "
+			 "open transports only in the process that uses them", (int)tp_owner,
+			 (int)me);
+	return -ECHILD;
 }
 
 /* errno of a failed call, never 0 (a library that forgot to set errno still fails) */
@@ -534,6 +554,9 @@ int rp_tp_open(const struct rp_tp_opts *opts, struct rp_tp **out, const char **s
 	int r;
 
 	*out = NULL;
+	r = tp_check_owner(step);
+	if (r)
+		return r;
 	*step = "calloc";
 	tp = calloc(1, sizeof(*tp));
 	if (!tp)
@@ -748,6 +771,9 @@ int rp_tp_device_addr(const char *device, char *host, size_t len, const char **s
 	char name[IBV_SYSFS_NAME_MAX];
 	int r;
 
+	r = tp_check_owner(step);
+	if (r)
+		return r;
 	ech = rdma_create_event_channel();
 	if (!ech) {
 		*step = "rdma_create_event_channel";
@@ -964,6 +990,7 @@ struct tp_agent_conn {
 	struct rp_tp_wire req;           /* the request being served (host order) */
 	int64_t deadline;                /* accept or READ in flight: drop the conn after it */
 	bool established, closing;
+	bool pending;                    /* a request came before ESTABLISHED (QP maybe not RTS) */
 };
 
 struct tp_agent {
@@ -1121,7 +1148,9 @@ static void tp_agent_completion(struct tp_agent *ag, struct tp_agent_conn *c,
 {
 	switch (wc->wr_id) {
 	case WR_RECV:
-		if (wc->status == IBV_WC_SUCCESS)
+		if (wc->status == IBV_WC_SUCCESS && !c->established)
+			c->pending = true;
+		else if (wc->status == IBV_WC_SUCCESS)
 			tp_agent_request(ag, c);
 		else
 			c->closing = true;
@@ -1193,6 +1222,10 @@ static int tp_agent_cm_event(struct tp_agent *ag, struct rdma_cm_id *listen_id,
 	if (type == RDMA_CM_EVENT_ESTABLISHED) {
 		c->established = true;
 		c->deadline = 0;
+		if (c->pending) {
+			c->pending = false;
+			tp_agent_request(ag, c);
+		}
 	} else if (type != RDMA_CM_EVENT_TIMEWAIT_EXIT) {
 		/* DISCONNECTED, CONNECT_ERROR, UNREACHABLE, REJECTED, DEVICE_REMOVAL */
 		tp_agent_drop(ag, c);
@@ -1225,6 +1258,9 @@ int rp_tp_serve(const struct rp_tp_opts *opts, volatile bool *stop, int max_conn
 	char name[IBV_SYSFS_NAME_MAX];
 	int i, r, active;
 
+	r = tp_check_owner(step);
+	if (r)
+		return r;
 	ag.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : RP_TP_DEFAULT_TIMEOUT_MS;
 	ag.max_len = opts->max_len ? opts->max_len : RP_TP_DEFAULT_MAX_LEN;
 	ag.ech = rdma_create_event_channel();

@@ -20,6 +20,12 @@
  * context. The string is static or lives in a thread-local buffer that stays valid until the
  * next rp_tp_* call of the same thread. Nothing here prints or exits.
  *
+ * Fork: librdmacm keeps device contexts open for the life of the process, and the kernel refuses
+ * write()-based verbs commands (e.g. rxe's post-send doorbell) on a uverbs file opened by another
+ * process's credentials: a child forked after rp_tp_open(), rp_tp_serve() or rp_tp_device_addr()
+ * cannot use the transport (these functions return -ECHILD there). Fork case children first and
+ * open the transport in the child; rp_tp_list_devices() and rp_tp_raise_memlock() are fork-safe.
+ *
  * After an RDMA READ failed (error completion or timeout) the QPs are in the error state; the
  * next rp_tp_read() reconnects first (loopback) or returns -ENOTCONN (remote). MRs stay valid.
  */
