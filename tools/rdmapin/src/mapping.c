@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mapping.c - the backing kinds under test; see mapping.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mapping.h"
+#include "pattern.h"
+#include "probe.h"
+
+static const struct rp_backing_info backings[RP_B__COUNT] = {
+	[RP_B_ANON_ZERO] = { "anon_zero", RP_BF_ANON | RP_BF_ZERO | RP_BF_UNSHARE,
+		"anonymous private, never written: read faults map the shared zeropage" },
+	[RP_B_ANON_POPULATED] = { "anon_populated", RP_BF_ANON,
+		"anonymous private, written: exclusive anonymous pages" },
+	[RP_B_ANON_FORKED] = { "anon_forked", RP_BF_ANON | RP_BF_UNSHARE,
+		"anonymous private, written, then shared with a live child after fork()" },
+	[RP_B_THP_ZERO] = { "thp_zero", RP_BF_ANON | RP_BF_ZERO | RP_BF_THP | RP_BF_UNSHARE,
+		"2 MiB aligned MADV_HUGEPAGE anonymous, read-faulted: the huge zeropage" },
+	[RP_B_THP_POPULATED] = { "thp_populated", RP_BF_ANON | RP_BF_THP,
+		"2 MiB aligned MADV_HUGEPAGE anonymous, written: an exclusive THP" },
+	[RP_B_HUGETLB_PRIVATE] = { "hugetlb_private", RP_BF_ANON | RP_BF_HUGETLB,
+		"MAP_HUGETLB|MAP_PRIVATE anonymous 2 MiB page, written" },
+	[RP_B_TMPFS_PRIVATE] = { "tmpfs_private", RP_BF_FILE | RP_BF_UNSHARE,
+		"tmpfs file, MAP_PRIVATE, read-faulted: shmem page-cache pages" },
+	[RP_B_MEMFD_PRIVATE] = { "memfd_private", RP_BF_FILE | RP_BF_UNSHARE,
+		"memfd, MAP_PRIVATE, read-faulted: shmem page-cache pages" },
+	[RP_B_FILE_SHARED_RO] = { "file_shared_ro", RP_BF_FILE | RP_BF_SHARED | RP_BF_RO_FD,
+		"file in $TMPDIR opened O_RDONLY, MAP_SHARED PROT_READ" },
+	[RP_B_FILE_SHARED_RW] = { "file_shared_rw", RP_BF_FILE | RP_BF_SHARED,
+		"file in $TMPDIR opened O_RDWR, MAP_SHARED PROT_READ" },
+	[RP_B_ANON_UFFD_WP] = { "anon_uffd_wp", RP_BF_ANON | RP_BF_UFFD_WP,
+		"anonymous private, written, registered with userfaultfd-wp and write-protected" },
+};
+
+const struct rp_backing_info *rp_backing_info(enum rp_backing b)
+{
+	return b < RP_B__COUNT ? &backings[b] : NULL;
+}
+
+static int read_sysfs(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+static int thp_available(bool zero, char *why, size_t whylen)
+{
+	char buf[128];
+
+	if (read_sysfs("/sys/kernel/mm/transparent_hugepage/enabled", buf, sizeof(buf))) {
+		snprintf(why, whylen, "no THP support (no transparent_hugepage/enabled)");
+		return -EOPNOTSUPP;
+	}
+	if (strstr(buf, "[never]")) {
+		snprintf(why, whylen, "THP disabled (transparent_hugepage/enabled is never)");
+		return -EOPNOTSUPP;
+	}
+	if (zero && (read_sysfs("/sys/kernel/mm/transparent_hugepage/use_zero_page", buf,
+				sizeof(buf)) || buf[0] != '1')) {
+		snprintf(why, whylen, "huge zeropage disabled (transparent_hugepage/use_zero_page)");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static void fs_name(int fd, char *buf, size_t len)
+{
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs)) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	switch (sfs.f_type) {
+	case TMPFS_MAGIC:
+		snprintf(buf, len, "tmpfs");
+		break;
+	case EXT4_SUPER_MAGIC:
+		snprintf(buf, len, "ext4");
+		break;
+	case V9FS_MAGIC:
+		snprintf(buf, len, "9p");
+		break;
+	default:
+		snprintf(buf, len, "fs:0x%lx", (unsigned long)sfs.f_type);
+	}
+}
+
+static bool dir_is_tmpfs(const char *dir)
+{
+	struct statfs sfs;
+
+	return !statfs(dir, &sfs) && sfs.f_type == TMPFS_MAGIC;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(fd, p + done, len - done, (off_t)done);
+
+		if (n < 0)
+			return -errno;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Make the backing file: a temporary file in dir (unlinked at once) or a memfd, holding the
+ * step-0 pattern. m->wfd gets an O_RDWR fd, m->fd the fd to map (O_RDONLY unless rw_map).
+ */
+static int make_file(struct rp_map *m, const char *dir, bool memfd, bool rw_map, uint64_t seed,
+		     char *why, size_t whylen)
+{
+	char path[PATH_MAX];
+	void *buf;
+	int ret;
+
+	if (memfd) {
+		m->wfd = memfd_create("rdmapin", MFD_CLOEXEC);
+		if (m->wfd < 0) {
+			ret = -errno;
+			snprintf(why, whylen, "memfd_create: %s", strerrorname_np(-ret) ?: "?");
+			return ret;
+		}
+	} else {
+		snprintf(path, sizeof(path), "%s/rdmapin.XXXXXX", dir);
+		m->wfd = mkostemp(path, O_CLOEXEC);
+		if (m->wfd < 0) {
+			ret = -errno;
+			snprintf(why, whylen, "mkstemp(%s): %s", path, strerrorname_np(-ret) ?: "?");
+			return ret;
+		}
+		m->fd = open(path, (rw_map ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		ret = m->fd < 0 ? -errno : 0;
+		unlink(path);
+		if (ret) {
+			snprintf(why, whylen, "open(%s): %s", path, strerrorname_np(-ret) ?: "?");
+			return ret;
+		}
+	}
+	fs_name(m->wfd, m->fsname, sizeof(m->fsname));
+	buf = malloc(m->len);
+	if (!buf) {
+		snprintf(why, whylen, "malloc: ENOMEM");
+		return -ENOMEM;
+	}
+	rp_pattern_fill(buf, m->len, seed, 0);
+	ret = write_all(m->wfd, buf, m->len);
+	free(buf);
+	if (ret) {
+		snprintf(why, whylen, "write backing file: %s", strerrorname_np(-ret) ?: "?");
+		return ret;
+	}
+	if (memfd) {
+		m->fd = dup(m->wfd);
+		if (m->fd < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Reserve len plus guard pages (and 2 MiB alignment when huge); returns the usable address. */
+static unsigned char *reserve(struct rp_map *m, bool huge)
+{
+	uintptr_t a;
+
+	m->raw_len = huge ? 2 * RP_HUGE_SIZE + 2 * RP_BASE_PAGE : m->len + 2 * RP_BASE_PAGE;
+	m->raw = mmap(NULL, m->raw_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		      -1, 0);
+	if (m->raw == MAP_FAILED) {
+		m->raw = NULL;
+		return NULL;
+	}
+	a = (uintptr_t)m->raw + RP_BASE_PAGE;
+	if (huge)
+		a = (a + RP_HUGE_SIZE - 1) & ~(RP_HUGE_SIZE - 1);
+	return (unsigned char *)a;
+}
+
+static void touch_read(const struct rp_map *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->len; i += RP_BASE_PAGE)
+		(void)*(volatile unsigned char *)(m->addr + i);
+}
+
+static int fork_sharer(struct rp_map *m, int timeout_ms)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (!pid) {
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(p[1]);
+		/* hold the COW-shared pages until the case is done (EOF) or the bound ends */
+		poll(&pfd, 1, timeout_ms);
+		_exit(0);
+	}
+	close(p[0]);
+	m->sharer = pid;
+	m->sharer_ctl = p[1];
+	return 0;
+}
+
+int rp_map_create(struct rp_map *m, enum rp_backing kind, size_t pages, uint64_t seed,
+		  int timeout_ms, char *why, size_t whylen)
+{
+	const struct rp_backing_info *bi = rp_backing_info(kind);
+	unsigned char *want;
+	const char *dir;
+	void *p;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	m->kind = kind;
+	m->fd = m->wfd = m->sharer_ctl = -1;
+	if (!bi || !pages) {
+		snprintf(why, whylen, "bad backing or page count");
+		return -EINVAL;
+	}
+	bool huge = bi->flags & (RP_BF_THP | RP_BF_HUGETLB);
+
+	m->page_size = huge ? RP_HUGE_SIZE : RP_BASE_PAGE;
+	m->len = huge ? RP_HUGE_SIZE : pages * RP_BASE_PAGE;
+	snprintf(m->fsname, sizeof(m->fsname), "-");
+
+	if (bi->flags & RP_BF_THP) {
+		ret = thp_available(bi->flags & RP_BF_ZERO, why, whylen);
+		if (ret)
+			return ret;
+	}
+	if (kind == RP_B_HUGETLB_PRIVATE) {
+		p = mmap(NULL, m->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (p == MAP_FAILED) {
+			ret = -errno;
+			snprintf(why, whylen, "no 2 MiB huge page could be reserved (mmap MAP_HUGETLB: %s)",
+				 strerrorname_np(-ret) ?: "?");
+			return ret == -EINVAL ? -EOPNOTSUPP : ret;
+		}
+		m->raw = p;
+		m->raw_len = m->len;
+		m->addr = p;
+		goto populate;
+	}
+
+	want = reserve(m, huge);
+	if (!want) {
+		ret = -errno;
+		snprintf(why, whylen, "mmap reservation: %s", strerrorname_np(-ret) ?: "?");
+		return ret;
+	}
+	if (bi->flags & RP_BF_ANON) {
+		p = mmap(want, m->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+			 -1, 0);
+	} else {
+		bool shared = bi->flags & RP_BF_SHARED;
+
+		dir = getenv("TMPDIR");
+		if (!dir || !*dir)
+			dir = "/tmp";
+		if (kind == RP_B_TMPFS_PRIVATE && !dir_is_tmpfs(dir)) {
+			if (!dir_is_tmpfs("/dev/shm")) {
+				snprintf(why, whylen, "neither $TMPDIR (%s) nor /dev/shm is tmpfs", dir);
+				return -EOPNOTSUPP;
+			}
+			dir = "/dev/shm";
+		}
+		ret = make_file(m, dir, kind == RP_B_MEMFD_PRIVATE, kind == RP_B_FILE_SHARED_RW,
+				seed, why, whylen);
+		if (ret)
+			return ret;
+		p = mmap(want, m->len, PROT_READ, (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED,
+			 m->fd, 0);
+	}
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		snprintf(why, whylen, "mmap %s: %s", bi->name, strerrorname_np(-ret) ?: "?");
+		return ret;
+	}
+	m->addr = p;
+	if (bi->flags & RP_BF_THP)
+		ret = madvise(p, m->len, MADV_HUGEPAGE);
+	else if (bi->flags & RP_BF_ANON)
+		ret = madvise(p, m->len, MADV_NOHUGEPAGE);
+	else
+		ret = 0;
+	if (ret) {
+		ret = -errno;
+		snprintf(why, whylen, "madvise(%s): %s",
+			 bi->flags & RP_BF_THP ? "MADV_HUGEPAGE" : "MADV_NOHUGEPAGE",
+			 strerrorname_np(-ret) ?: "?");
+		return ret;
+	}
+
+populate:
+	if ((bi->flags & RP_BF_ANON) && !(bi->flags & RP_BF_ZERO))
+		rp_pattern_fill(m->addr, m->len, seed, 0);
+	else
+		touch_read(m);
+	if (kind == RP_B_ANON_FORKED) {
+		ret = fork_sharer(m, timeout_ms);
+		if (ret) {
+			snprintf(why, whylen, "fork (sharer child): %s", strerrorname_np(-ret) ?: "?");
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int rp_map_make_ro(struct rp_map *m)
+{
+	return mprotect(m->addr, m->len, PROT_READ) ? -errno : 0;
+}
+
+/* Are the PFNs contiguous and 2 MiB aligned, as for one PMD-mapped huge page? */
+static bool pfns_huge(const uint64_t *pm, size_t n)
+{
+	uint64_t base = pm[0] & RP_PM_PFN_MASK;
+	size_t i;
+
+	if (base % (RP_HUGE_SIZE / RP_BASE_PAGE))
+		return false;
+	for (i = 1; i < n; i++)
+		if ((pm[i] & RP_PM_PFN_MASK) != base + i)
+			return false;
+	return true;
+}
+
+int rp_map_check(struct rp_map *m, char *why, size_t whylen)
+{
+	const struct rp_backing_info *bi = rp_backing_info(m->kind);
+	size_t n = rp_map_base_pages(m), i;
+	uint64_t *pm, kpf = 0;
+	bool pfns;
+	int ret, kret = -ENOENT;
+
+	pm = calloc(n, sizeof(*pm));
+	if (!pm)
+		return -ENOMEM;
+	ret = rp_pagemap_read(m->addr, n, pm);
+	if (ret) {
+		snprintf(why, whylen, "pagemap: %s", strerrorname_np(-ret) ?: "?");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (!(pm[i] & RP_PM_PRESENT)) {
+			snprintf(why, whylen, "%s: page %zu not present after populating",
+				 bi->name, i);
+			ret = -EPROTO;
+			goto out;
+		}
+	}
+	pfns = rp_pfns_visible(pm, n);
+	if (pfns)
+		kret = rp_kpageflags(pm[0] & RP_PM_PFN_MASK, &kpf);
+	ret = -EPROTO;
+	switch (m->kind) {
+	case RP_B_ANON_ZERO:
+		for (i = 1; pfns && i < n; i++)
+			if ((pm[i] & RP_PM_PFN_MASK) != (pm[0] & RP_PM_PFN_MASK))
+				goto bad;
+		if (!kret && !(kpf & (1ULL << RP_KPF_ZERO_PAGE)))
+			goto bad;
+		snprintf(m->verified, sizeof(m->verified), "%s", !pfns ? "unverified (no PFNs)" :
+			 kret ? "one PFN for all pages" : "KPF_ZERO_PAGE");
+		break;
+	case RP_B_THP_ZERO:
+	case RP_B_THP_POPULATED:
+	case RP_B_HUGETLB_PRIVATE: {
+		uint64_t need = m->kind == RP_B_HUGETLB_PRIVATE ? 1ULL << RP_KPF_HUGE :
+				m->kind == RP_B_THP_ZERO ?
+				(1ULL << RP_KPF_THP) | (1ULL << RP_KPF_ZERO_PAGE) : 1ULL << RP_KPF_THP;
+
+		if ((pfns && !pfns_huge(pm, n)) || (!kret && (kpf & need) != need)) {
+			if (m->kind == RP_B_HUGETLB_PRIVATE)
+				goto bad;
+			snprintf(why, whylen, "%s", m->kind == RP_B_THP_ZERO ?
+				 "a read fault did not map the huge zeropage" :
+				 "a write fault did not allocate a THP (no free 2 MiB block?)");
+			ret = -EOPNOTSUPP;
+			goto out;
+		}
+		snprintf(m->verified, sizeof(m->verified), "%s", !pfns ? "unverified (no PFNs)" :
+			 kret ? "2 MiB-aligned contiguous PFNs" :
+			 m->kind == RP_B_HUGETLB_PRIVATE ? "KPF_HUGE" :
+			 m->kind == RP_B_THP_ZERO ? "KPF_THP|KPF_ZERO_PAGE" : "KPF_THP");
+		break;
+	}
+	case RP_B_ANON_POPULATED:
+	case RP_B_ANON_UFFD_WP:
+	case RP_B_ANON_FORKED: {
+		bool excl = m->kind != RP_B_ANON_FORKED;
+
+		for (i = 0; i < n; i++)
+			if ((pm[i] & RP_PM_FILE) || !!(pm[i] & RP_PM_EXCLUSIVE) != excl)
+				goto bad;
+		snprintf(m->verified, sizeof(m->verified), "pagemap: anon, %s",
+			 excl ? "exclusively mapped" : "mapped by parent and child");
+		break;
+	}
+	default: /* file backed, private or shared: page-cache pages */
+		for (i = 0; i < n; i++)
+			if (!(pm[i] & RP_PM_FILE))
+				goto bad;
+		snprintf(m->verified, sizeof(m->verified), "pagemap: page-cache pages");
+		break;
+	}
+	ret = 0;
+	goto out;
+bad:
+	snprintf(why, whylen, "%s: page %zu is not what the kind claims (pagemap 0x%016llx%s)",
+		 bi->name, i < n ? i : 0, (unsigned long long)pm[i < n ? i : 0],
+		 kret ? "" : ", kpageflags checked");
+out:
+	free(pm);
+	return ret;
+}
+
+void rp_map_describe(const struct rp_map *m, char *buf, size_t len)
+{
+	const struct rp_backing_info *bi = rp_backing_info(m->kind);
+
+	snprintf(buf, len, "%s: %zu x %s%s%s, %s", bi->name, m->len / m->page_size,
+		 m->page_size == RP_HUGE_SIZE ? "2 MiB" : "4 KiB",
+		 strcmp(m->fsname, "-") ? " on " : "", strcmp(m->fsname, "-") ? m->fsname : "",
+		 m->verified[0] ? m->verified : "unchecked");
+}
+
+static void reap(pid_t pid)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (waitpid(pid, NULL, WNOHANG) != 0)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+void rp_map_destroy(struct rp_map *m)
+{
+	if (m->sharer_ctl >= 0)
+		close(m->sharer_ctl);
+	if (m->sharer > 0)
+		reap(m->sharer);
+	if (m->raw)
+		munmap(m->raw, m->raw_len);
+	if (m->fd >= 0)
+		close(m->fd);
+	if (m->wfd >= 0)
+		close(m->wfd);
+	memset(m, 0, sizeof(*m));
+	m->fd = m->wfd = m->sharer_ctl = -1;
+}

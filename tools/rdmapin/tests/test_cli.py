@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""test_cli.py RDMAPIN - the command line: bad input gives exactly one "rdmapin: ..." line on
+stderr, nothing on stdout, exit 2 and no hang; --help, --list and --case globs work."""
+import re
+import subprocess
+import sys
+
+BIN = sys.argv[1]
+n = 0
+failed = 0
+
+
+def run(*args):
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=60)
+
+
+def check(ok, name, detail=''):
+    global n, failed
+    n += 1
+    failed += not ok
+    print(f'{"ok" if ok else "not ok"} {n} {name}' + (f' # {detail}' if not ok and detail else ''))
+
+
+print('KTAP version 1')
+BAD = [
+    ['--pages', '0'], ['--pages', 'x'], ['--pages', '4097'], ['--pages', '4k'],
+    ['--format', 'xml'], ['--timeout', '0'], ['--port', '70000'], ['--case', 'nomatch*'],
+    ['--bogus'], ['--device'], ['extra-arg'], ['--server', '--connect', 'h'], ['--case', ''],
+    ['--device', 'x' * 80],
+]
+for args in BAD:
+    p = run(*args)
+    lines = p.stderr.splitlines()
+    check(p.returncode == 2 and len(lines) == 1 and lines[0].startswith('rdmapin: ')
+          and p.stdout == '', 'bad_input ' + ' '.join(a[:20] for a in args),
+          f'exit {p.returncode} stderr {p.stderr!r} stdout {p.stdout[:80]!r}')
+
+p = run('--help')
+check(p.returncode == 0 and '--case GLOB' in p.stdout, 'help')
+
+p = run('--list')
+names = [l.split()[0] for l in p.stdout.splitlines()]
+check(p.returncode == 0 and len(names) >= 20 and len(set(names)) == len(names) and
+      all(re.fullmatch(r'[a-z_]+\.[a-z_]+', x) for x in names), 'list', p.stdout[:200])
+for must in ('anon_zero.mprotect_store', 'file_shared_ro.pwrite', 'anon_populated.madv_dontneed',
+             'anon_populated.writable_mr_on_ro', 'anon_uffd_wp.register'):
+    check(must in names, f'list_has {must}')
+
+p = run('--list', '--case', 'anon_zero.*', '--case', 'thp_zero.proc_mem')
+sel = [l.split()[0] for l in p.stdout.splitlines()]
+check(p.returncode == 0 and sel and all(s.startswith('anon_zero.') or s == 'thp_zero.proc_mem'
+      for s in sel) and 'thp_zero.proc_mem' in sel, 'list_case_globs', str(sel))
+
+p = run('--list', '--case', 'anon_zero.*,file_shared_*')
+sel = [l.split()[0] for l in p.stdout.splitlines()]
+check(p.returncode == 0 and any(s.startswith('file_shared_') for s in sel) and
+      any(s.startswith('anon_zero.') for s in sel), 'list_case_comma_globs', str(sel))
+
+p = run('--device', 'nosuchdev0', '--case', 'anon_zero.mprotect_store')
+check(p.returncode == 4 and 'nosuchdev0 # SKIP' in p.stdout, 'missing_device_skips',
+      f'exit {p.returncode}: {p.stdout[-200:]!r}')
+
+print(f'1..{n}')
+print(f'# {n - failed} passed, {failed} failed')
+sys.exit(1 if failed else 0)
