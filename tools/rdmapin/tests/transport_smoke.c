@@ -4,6 +4,8 @@
  *
  * Per device: loopback open; RDMA READ of a 16 KiB anonymous buffer registered REMOTE_READ
  * compares byte for byte; a READ after the process changed the buffer sees the change; a READ
+ * after the registered range was replaced by a new mapping returns the pinned pages, not the
+ * process's new ones (the data really comes through the MR); a READ
  * of an MR registered without REMOTE_READ fails within the timeout (no hang); the next READ
  * reconnects and works; then the same against a forked rp_tp_serve() agent over the device's
  * address (remote mode), two connections one after another, after which the agent must exit 0.
@@ -115,7 +117,7 @@ static bool read_matches(struct rp_tp *tp, struct ibv_mr *mr, const unsigned cha
 static void read_checks(struct rp_tp *tp, const char *dev, const char *mode, bool recover)
 {
 	unsigned char *buf, *got, *other;
-	struct ibv_mr *mr = NULL, *bad_mr = NULL;
+	struct ibv_mr *mr = NULL, *bad_mr = NULL, *moved_mr = NULL;
 	char name[64], why[256];
 	const char *step = "";
 	double t0, t;
@@ -164,7 +166,44 @@ static void read_checks(struct rp_tp *tp, const char *dev, const char *mode, boo
 			result(false, dev, name, "%s", why);
 	}
 
-	/* 3: no REMOTE_READ: the READ must fail, and within the timeout */
+	/*
+	 * 3: the data comes over RDMA from the pinned pages: replace a registered range with a new
+	 * mapping holding another pattern; the MR still pins the old pages, so the READ must return
+	 * the old pattern and not what the process now sees at that address.
+	 */
+	snprintf(name, sizeof(name), "%s_read_through_mr_not_va", mode);
+	fill(other, LEN, 6);
+	memcpy(got, other, LEN);
+	r = rp_tp_reg(tp, other, LEN, IBV_ACCESS_REMOTE_READ, &moved_mr);
+	if (r) {
+		result(false, dev, name, "ibv_reg_mr(REMOTE_READ): %s", strerror(-r));
+	} else if (mmap(other, LEN, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) {
+		result(false, dev, name, "mmap(MAP_FIXED): %s", strerror(errno));
+	} else {
+		unsigned char *pinned = malloc(LEN);
+		long off;
+
+		if (!pinned) {
+			fprintf(stderr, "transport_smoke: out of memory\n");
+			exit(1);
+		}
+		memcpy(pinned, got, LEN);
+		fill(other, LEN, 7);
+		r = rp_tp_read(tp, moved_mr, got, LEN, &step);
+		off = first_diff(pinned, got, LEN);
+		if (r)
+			result(false, dev, name, "%s: %s", step, strerror(-r));
+		else if (off >= 0)
+			result(false, dev, name, "byte %ld: read 0x%02x, pinned page has 0x%02x%s",
+			       off, got[off], pinned[off], first_diff(other, got, LEN) < 0 ?
+			       " (the process's new page: not read through the MR)" : "");
+		else
+			result(true, dev, name, NULL);
+		free(pinned);
+	}
+
+	/* 4: no REMOTE_READ: the READ must fail, and within the timeout */
 	snprintf(name, sizeof(name), "%s_read_without_remote_read_fails", mode);
 	fill(other, LEN, 3);
 	r = rp_tp_reg(tp, other, LEN, IBV_ACCESS_LOCAL_WRITE, &bad_mr);
@@ -185,7 +224,7 @@ static void read_checks(struct rp_tp *tp, const char *dev, const char *mode, boo
 			result(true, dev, name, "%s: %s after %.0f ms", step, strerror(-r), t);
 	}
 
-	/* 4: loopback reconnects after the error; remote refuses until reopened */
+	/* 5: loopback reconnects after the error; remote refuses until reopened */
 	snprintf(name, sizeof(name), "%s_read_after_error", mode);
 	if (!mr) {
 		result(false, dev, name, "no MR");
@@ -204,6 +243,11 @@ static void read_checks(struct rp_tp *tp, const char *dev, const char *mode, boo
 
 	if (bad_mr) {
 		r = rp_tp_dereg(tp, bad_mr);
+		if (r)
+			printf("# %s: ibv_dereg_mr: %s\n", dev, strerror(-r));
+	}
+	if (moved_mr) {
+		r = rp_tp_dereg(tp, moved_mr);
 		if (r)
 			printf("# %s: ibv_dereg_mr: %s\n", dev, strerror(-r));
 	}
@@ -237,7 +281,7 @@ static struct rp_tp_opts dev_opts(const char *dev, unsigned short port)
 	return o;
 }
 
-#define LOOPBACK_TESTS 5
+#define LOOPBACK_TESTS 6
 static void loopback_checks(const char *dev, unsigned short port)
 {
 	struct rp_tp_opts o = dev_opts(dev, port);
@@ -258,7 +302,7 @@ static void loopback_checks(const char *dev, unsigned short port)
 	rp_tp_close(tp);
 }
 
-#define REMOTE_TESTS 6
+#define REMOTE_TESTS 7
 static void remote_checks(const char *dev, unsigned short port)
 {
 	struct rp_tp_opts o = dev_opts(dev, port);
