@@ -302,7 +302,7 @@ static void loopback_checks(const char *dev, unsigned short port)
 	rp_tp_close(tp);
 }
 
-#define REMOTE_TESTS 7
+#define REMOTE_TESTS 9
 static void remote_checks(const char *dev, unsigned short port)
 {
 	struct rp_tp_opts o = dev_opts(dev, port);
@@ -311,7 +311,7 @@ static void remote_checks(const char *dev, unsigned short port)
 	struct rp_tp *tp;
 	const char *step = "";
 	char host[64], why[256] = "";
-	double ms;
+	double ms, t0, t;
 	int r;
 
 	r = rp_tp_device_addr(dev, host, sizeof(host), &step);
@@ -319,6 +319,30 @@ static void remote_checks(const char *dev, unsigned short port)
 		result(false, dev, "remote_open", "%s: %s", step, strerror(-r));
 		return;
 	}
+	o.connect_host = host;
+
+	/* nobody listens on port + 100: refused, and at once (no retry in open_timed) */
+	o.port = (unsigned short)(port + 100);
+	t0 = now_ms();
+	r = rp_tp_open(&o, &tp, &step);
+	t = now_ms() - t0;
+	if (!r)
+		rp_tp_close(tp);
+	result(r == -ECONNREFUSED && t < TIMEOUT_MS, dev, "remote_open_no_agent_refused",
+	       "%s: %s after %.0f ms", r ? step : "connected", strerror(-r), t);
+
+	/* an address nobody has: the CM waits must give up within the timeout */
+	o.connect_host = "192.0.2.254";
+	o.timeout_ms = 2000;
+	t0 = now_ms();
+	r = rp_tp_open(&o, &tp, &step);
+	t = now_ms() - t0;
+	if (!r)
+		rp_tp_close(tp);
+	result(r && t < 3 * o.timeout_ms + 2000, dev, "remote_open_unreachable_bounded",
+	       "%s: %s after %.0f ms", r ? step : "connected", strerror(-r), t);
+
+	o = dev_opts(dev, port);
 	o.connect_host = host;
 	r = open_timed(&o, &tp, &step, &ms);
 	if (r) {
