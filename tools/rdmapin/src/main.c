@@ -15,6 +15,7 @@
 #include <sys/utsname.h>
 
 #include "cases.h"
+#include "mapping.h"
 #include "probe.h"
 #include "report.h"
 #include "runner.h"
@@ -213,6 +214,9 @@ static int serve(const struct rp_cli *cli)
 {
 	struct rp_tp_opts o = {
 		.device = cli->device, .port = cli->port, .timeout_ms = RP_TP_DEFAULT_TIMEOUT_MS,
+		/* the largest MR any client case reads: --pages at most, or one huge page */
+		.max_len = RP_MAX_PAGES * RP_BASE_PAGE > RP_HUGE_SIZE ?
+			   RP_MAX_PAGES * RP_BASE_PAGE : RP_HUGE_SIZE,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *step = NULL;
@@ -221,12 +225,12 @@ static int serve(const struct rp_cli *cli)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	fprintf(stderr, "rdmapin: serving RDMA READs on port %u%s%s\n",
-		cli->port ? cli->port : RP_TP_DEFAULT_PORT, cli->device ? " of " : "",
+		(unsigned int)(cli->port ? cli->port : RP_TP_DEFAULT_PORT), cli->device ? " of " : "",
 		cli->device ? cli->device : "");
 	ret = rp_tp_serve(&o, &stop_serving, cli->max_conns, &step);
 	if (ret) {
-		fprintf(stderr, "rdmapin: --server: %s: %s\n", step ? step : "rp_tp_serve",
-			strerror(-ret));
+		fprintf(stderr, "rdmapin: --server: %s: %s (%s)\n", step ? step : "rp_tp_serve",
+			strerrorname_np(-ret) ?: "E?", strerror(-ret));
 		return 1;
 	}
 	return 0;
@@ -277,7 +281,8 @@ int main(int argc, char **argv)
 		snprintf(buf, sizeof(buf), "RLIMIT_MEMLOCK is %llu bytes and could not be raised: "
 			 "registrations may fail with ENOMEM", limit);
 	else if (ret)
-		snprintf(buf, sizeof(buf), "RLIMIT_MEMLOCK: %s", strerror(-ret));
+		snprintf(buf, sizeof(buf), "RLIMIT_MEMLOCK: getrlimit: %s",
+			 strerrorname_np(-ret) ?: "E?");
 	if (ret)
 		fprintf(stderr, "rdmapin: %s\n", buf);
 
@@ -308,7 +313,8 @@ int main(int argc, char **argv)
 	ndev = rp_tp_list_devices(names, RP_MAX_DEVICES);
 	missing_env = getenv("RDMAPIN_GUEST_MISSING");
 	if (ndev < 0) {
-		snprintf(buf, sizeof(buf), "listing RDMA devices failed: %s", strerror(-ndev));
+		snprintf(buf, sizeof(buf), "listing RDMA devices failed: %s",
+			 strerrorname_np(-ndev) ?: "E?");
 		run_note(&run, buf);
 		ndev = 0;
 	}

@@ -241,6 +241,7 @@ static void run_one(const struct rp_config *cfg, const char *device, struct rp_k
 		    struct rp_result *r)
 {
 	struct rp_obs *o = &r->obs;
+	bool reaped, killed = false;
 	long deadline;
 	size_t got = 0;
 	int p[2], status = 0;
@@ -300,22 +301,43 @@ static void run_one(const struct rp_config *cfg, const char *device, struct rp_k
 	close(p[0]);
 	if (o->timed_out)
 		kill(-pid, SIGKILL), kill(pid, SIGKILL);
-	if (got != sizeof(*o) && !o->timed_out)
-		o->valid = 0;
-	/* the result is in: give the child a bounded moment to exit, then kill its group */
+	if (got != sizeof(*o)) { /* no (complete) observation: keep only what the parent saw */
+		int to = o->timed_out;
+
+		memset(o, 0, sizeof(*o));
+		o->timed_out = to;
+		o->baseline_diff = o->data_diff = o->view_diff = -1;
+		o->soft_dirty = o->pfn_changed = o->uffd_wp_events = -1;
+	}
+	/*
+	 * The result is in (or the time is up): give the child a bounded moment to exit, then
+	 * kill its group; never wait unbounded, a child stuck in the kernel is reported instead.
+	 */
 	deadline = now_ms() + 5000;
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (now_ms() > deadline) {
+	reaped = false;
+	while (!reaped && now_ms() < deadline + 5000) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid || (w < 0 && errno != EINTR)) {
+			reaped = true;
+			break;
+		}
+		if (now_ms() > deadline && !killed) {
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			break;
+			killed = true;
 		}
 		usleep(5000);
 	}
 	kill(-pid, SIGKILL); /* leftovers of the group (e.g. a sharer child) */
-	if (WIFSIGNALED(status) && !o->timed_out && got != sizeof(*o))
+	if (!reaped) {
+		o->valid = 1;
+		o->err = -EDEADLK;
+		snprintf(o->step, sizeof(o->step), "case child %d did not die within 5 s of SIGKILL "
+			 "(stuck in the kernel?)", (int)pid);
+	} else if (WIFSIGNALED(status) && !o->timed_out && got != sizeof(*o)) {
 		o->signal = WTERMSIG(status);
+	}
 	o->kmsg_issues = rp_kmsg_count(kmsg, o->kmsg_first, sizeof(o->kmsg_first));
 }
 
