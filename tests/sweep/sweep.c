@@ -30,7 +30,7 @@
 #include <infiniband/verbs.h>
 
 #include "backing.h"
-#include "kmsgscan.h"
+#include "kmsg.h" /* rdmapin's kernel log watch */
 #include "rows.h"
 
 #define SW_MAX_DEVICES 8
@@ -267,13 +267,13 @@ static void worker(const char *devname, int start, int wfd)
 		if (!strcmp(ibv_get_device_name(list[i]), devname))
 			ctx = ibv_open_device(list[i]);
 	if (!ctx) {
-		snprintf(r.reason, sizeof(r.reason), "ibv_open_device(%s): %s", devname,
+		snprintf(r.reason, sizeof(r.reason), "ibv_open_device(%.64s): %.200s", devname,
 			 strerror(errno ? errno : ENODEV));
 		goto out_send;
 	}
 	pd = ibv_alloc_pd(ctx);
 	if (!pd) {
-		snprintf(r.reason, sizeof(r.reason), "ibv_alloc_pd(%s): %s", devname,
+		snprintf(r.reason, sizeof(r.reason), "ibv_alloc_pd(%.64s): %.200s", devname,
 			 strerror(errno));
 		goto out_close;
 	}
@@ -302,18 +302,14 @@ out_send:
 
 /* ---- the parent: one worker at a time per device, restarted after a crash ---- */
 
-static void attach_kmsg(int kfd, struct sw_result *res)
+static void attach_kmsg(struct rp_kmsg *k, struct sw_result *res)
 {
-	char first[200];
-	int issues;
+	char first[200] = "";
+	int issues = rp_kmsg_count(k, first, sizeof(first));
 
-	if (kfd < 0) {
-		res->kmsg_issues = -1;
-		return;
-	}
-	issues = sw_kmsg_scan(kfd, first, sizeof(first));
+	rp_kmsg_mark(k);
 	res->kmsg_issues = issues;
-	if (issues) {
+	if (issues > 0) {
 		size_t l = strlen(res->reason);
 
 		res->status = SW_FAIL;
@@ -323,7 +319,7 @@ static void attach_kmsg(int kfd, struct sw_result *res)
 	}
 }
 
-static void run_device(struct sw_dev *d, int kfd)
+static void run_device(struct sw_dev *d, struct rp_kmsg *k)
 {
 	int next = 0;
 
@@ -374,7 +370,7 @@ static void run_device(struct sw_dev *d, int kfd)
 					snprintf(res->verdict, sizeof(res->verdict), "ERROR");
 					snprintf(res->reason, sizeof(res->reason),
 						 "timed out after %d s (worker killed)", opt.timeout_s);
-					attach_kmsg(kfd, res);
+					attach_kmsg(k, res);
 					next = cur + 1;
 				} else {
 					d->status = SW_FAIL;
@@ -405,7 +401,7 @@ static void run_device(struct sw_dev *d, int kfd)
 				res->dereg_errno = r.dereg_errno;
 				snprintf(res->verdict, sizeof(res->verdict), "%s", r.verdict);
 				snprintf(res->reason, sizeof(res->reason), "%s", r.reason);
-				attach_kmsg(kfd, res);
+				attach_kmsg(k, res);
 				next = r.idx + 1;
 				cur = -1;
 				continue;
@@ -425,7 +421,7 @@ static void run_device(struct sw_dev *d, int kfd)
 				else
 					snprintf(res->reason, sizeof(res->reason),
 						 "worker exited %d in this row", WEXITSTATUS(wst));
-				attach_kmsg(kfd, res);
+				attach_kmsg(k, res);
 				next = cur + 1;
 			} else if (next < nrows && d->status != SW_FAIL && !WIFEXITED(wst)) {
 				d->status = SW_FAIL;
@@ -606,7 +602,8 @@ int main(int argc, char **argv)
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	struct ibv_device **list;
 	struct utsname uts;
-	int c, i, d, n, kfd;
+	struct rp_kmsg kmsg;
+	int c, i, d, n, ret;
 	char *end;
 
 	while ((c = getopt_long(argc, argv, "f:d:c:D:t:lh", lopts, NULL)) != -1) {
@@ -729,10 +726,11 @@ int main(int argc, char **argv)
 		return 4;
 	}
 
-	kfd = sw_kmsg_open();
-	if (kfd < 0)
+	ret = rp_kmsg_open(&kmsg);
+	if (ret)
 		fprintf(stderr, "ibv-reg-sweep: /dev/kmsg: %s: the kernel log is not watched\n",
-			strerror(-kfd));
+			strerror(-ret));
+	rp_kmsg_mark(&kmsg);
 	for (d = 0; d < ndev; d++) {
 		devs[d].res = calloc((size_t)nrows, sizeof(struct sw_result));
 		if (!devs[d].res) {
@@ -741,7 +739,7 @@ int main(int argc, char **argv)
 		}
 		if (devs[d].status == SW_SKIP)
 			continue;
-		run_device(&devs[d], kfd);
+		run_device(&devs[d], &kmsg);
 		for (i = 0; i < nrows; i++)
 			if (devs[d].res[i].ran) {
 				totals[devs[d].res[i].status]++;
@@ -752,6 +750,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ibv-reg-sweep: %s: %s\n", devs[d].name,
 				devs[d].skip_reason);
 	}
+	rp_kmsg_close(&kmsg);
 	if (!strcmp(opt.format, "json"))
 		emit_json(stdout, devs, ndev, uts.release, totals);
 	else
