@@ -185,7 +185,12 @@ def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_err
                 sub.append(_judge_case(r, profile, c, ent, used))
         if not present:
             why = [m for m in re.split(r";\s*", missing or "") if m.startswith(dev)]
-            reason = why[0] if why else "device %s not present in the guest" % dev
+            if why:
+                reason = why[0]
+            elif guest_error:
+                reason = "no result from the guest for %s" % dev
+            else:
+                reason = "device %s not present in the guest" % dev
             if dev_diags:
                 reason += " (" + "; ".join(dev_diags) + ")"
             tests.append((True, dev, "SKIP " + reason, [], []))

@@ -113,6 +113,11 @@ class JudgeTest(unittest.TestCase):
         r = self.run_judge("k-fixed", rdmapin_ok(), sweep_ok(), guest_error="ci/vm-run: timed out")
         self.assertFalse(r.ok)
         self.assertIn("# ci/vm-run: timed out", r.lines)
+        r = judge.judge("k-fixed", "fixed", self.exp,
+                        {"rdmapin": None, "rdmapin_error": "guest died", "sweep": None,
+                         "sweep_error": "guest died"}, guest_error="ci/vm-run: panic")
+        self.assertIn("ok 1 rxe0 # SKIP no result from the guest for rxe0", r.lines)
+        self.assertEqual(r.failed, 3)
 
     def test_console_issue_fails(self):
         r = self.run_judge("k-fixed", rdmapin_ok(), sweep_ok(),
