@@ -46,6 +46,7 @@
 #define RP_TP_OP_REPLY 2
 #define RP_TP_AGENT_SLOTS 8
 #define RP_TP_STOP_POLL_MS 200
+#define RP_TP_AGENT_IDLE_TIMEOUTS 60 /* an agent connection idle this many timeouts is dropped */
 
 /* wr_id: sequence number << 2 | kind, so completions of an earlier connection are told apart */
 enum { WR_READ = 0, WR_SEND = 1, WR_RECV = 2, WR_WRITE = 3 };
@@ -988,7 +989,7 @@ struct tp_agent_conn {
 	struct rp_tp_wire *msg;          /* [0] request received, [1] reply sent */
 	struct ibv_mr *msg_mr;
 	struct rp_tp_wire req;           /* the request being served (host order) */
-	int64_t deadline;                /* accept or READ in flight: drop the conn after it */
+	int64_t deadline;                /* accept, READ in flight or idle: drop the conn after it */
 	bool established, closing;
 	bool pending;                    /* a request came before ESTABLISHED (QP maybe not RTS) */
 };
@@ -1156,7 +1157,8 @@ static void tp_agent_completion(struct tp_agent *ag, struct tp_agent_conn *c,
 			c->closing = true;
 		break;
 	case WR_READ:
-		c->deadline = 0;
+		/* a peer that vanished without a disconnect must not hold a slot for ever */
+		c->deadline = tp_now_ms() + (int64_t)RP_TP_AGENT_IDLE_TIMEOUTS * ag->timeout_ms;
 		if (wc->status == IBV_WC_SUCCESS) {
 			tp_agent_reply(c, 0, IBV_WC_SUCCESS);
 		} else {
@@ -1221,7 +1223,7 @@ static int tp_agent_cm_event(struct tp_agent *ag, struct rdma_cm_id *listen_id,
 		return 0;
 	if (type == RDMA_CM_EVENT_ESTABLISHED) {
 		c->established = true;
-		c->deadline = 0;
+		c->deadline = tp_now_ms() + (int64_t)RP_TP_AGENT_IDLE_TIMEOUTS * ag->timeout_ms;
 		if (c->pending) {
 			c->pending = false;
 			tp_agent_request(ag, c);
