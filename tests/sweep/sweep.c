@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <infiniband/verbs.h>
+#include <rdma/ib_user_verbs.h>
 
 #include "backing.h"
 #include "kmsg.h" /* rdmapin's kernel log watch */
@@ -133,10 +134,43 @@ static void judge_reg(const struct sw_row *row, struct sw_rec *r, bool registere
 	}
 }
 
+#ifndef IB_MR_REREG_ACCESS
+#define IB_MR_REREG_ACCESS 4 /* enum ib_mr_rereg_flags */
+#endif
+
+/*
+ * uverbs_rereg_access - the kernel's REREG_MR command with IB_MR_REREG_ACCESS only, written to
+ * the uverbs fd directly. rdma-core's rxe and siw providers have no rereg_mr (ibv_rereg_mr fails
+ * with EOPNOTSUPP before the kernel sees it), but any process can send the command: the kernel
+ * must refuse it or re-pin on its own. 0 or a negative errno.
+ */
+static int uverbs_rereg_access(struct ibv_mr *mr, int access)
+{
+	struct {
+		struct ib_uverbs_cmd_hdr hdr;
+		struct ib_uverbs_rereg_mr cmd;
+	} req;
+	struct ib_uverbs_rereg_mr_resp resp;
+
+	memset(&req, 0, sizeof(req));
+	memset(&resp, 0, sizeof(resp));
+	req.hdr.command = IB_USER_VERBS_CMD_REREG_MR;
+	req.hdr.in_words = sizeof(req) / 4;
+	req.hdr.out_words = sizeof(resp) / 4;
+	req.cmd.response = (uintptr_t)&resp;
+	req.cmd.mr_handle = mr->handle;
+	req.cmd.flags = IB_MR_REREG_ACCESS;
+	req.cmd.access_flags = (uint32_t)access;
+	if (write(mr->context->cmd_fd, &req, sizeof(req)) != (ssize_t)sizeof(req))
+		return -errno;
+	return 0;
+}
+
 /* rereg read-only -> writable: refused, or re-pinned over the process's own writable pages */
 static void run_rereg(const struct sw_row *row, struct ibv_pd *pd, struct sw_map *m,
 		      struct sw_rec *r)
 {
+	const char *how = "ibv_rereg_mr";
 	struct ibv_mr *mr;
 	long long before, after;
 	size_t off;
@@ -154,12 +188,16 @@ static void run_rereg(const struct sw_row *row, struct ibv_pd *pd, struct sw_map
 	}
 	errno = 0;
 	ret = ibv_rereg_mr(mr, IBV_REREG_MR_CHANGE_ACCESS, NULL, NULL, 0, row->rereg_access);
-	if (ret) {
-		err = errno ? errno : EINVAL;
+	err = ret ? (errno ? errno : EINVAL) : 0;
+	if (err == EOPNOTSUPP || err == ENOSYS) {
+		how = "uverbs REREG_MR (the provider has no rereg_mr)";
+		err = -uverbs_rereg_access(mr, row->rereg_access);
+	}
+	if (err) {
 		r->status = SW_PASS;
 		r->reg_errno = err;
 		snprintf(r->verdict, sizeof(r->verdict), "REFUSED");
-		snprintf(r->reason, sizeof(r->reason), "rereg to writable refused (%s)",
+		snprintf(r->reason, sizeof(r->reason), "%s to writable refused (%s)", how,
 			 errname(err));
 		ibv_dereg_mr(mr); /* the MR may be gone already: ignore */
 		return;
@@ -168,7 +206,7 @@ static void run_rereg(const struct sw_row *row, struct ibv_pd *pd, struct sw_map
 		r->status = SW_FAIL;
 		snprintf(r->verdict, sizeof(r->verdict), "REREG_WRITABLE");
 		snprintf(r->reason, sizeof(r->reason),
-			 "ibv_rereg_mr made a writable MR over PROT_READ pages");
+			 "%s made a writable MR over PROT_READ pages", how);
 		ibv_dereg_mr(mr);
 		return;
 	}
@@ -176,7 +214,7 @@ static void run_rereg(const struct sw_row *row, struct ibv_pd *pd, struct sw_map
 	snprintf(r->verdict, sizeof(r->verdict), "REPINNED");
 	r->status = SW_PASS;
 	snprintf(r->reason, sizeof(r->reason),
-		 "rereg to writable succeeded; PFNs stable across a process write");
+		 "%s to writable succeeded; PFNs stable across a process write", how);
 	for (off = 0; off < m->reg_len; off += 4096) {
 		volatile unsigned char *p = (unsigned char *)m->reg_addr + off;
 
