@@ -115,9 +115,8 @@ static int tp_check_owner(const char **step)
 		tp_owner = me;
 	if (tp_owner == me)
 		return 0;
-	*step = tp_stepf("librdmacm was first used by pid %d, this is its forked child %d: "
-			 "open transports only in the process that uses them", (int)tp_owner,
-			 (int)me);
+	*step = tp_stepf("librdmacm was first used by pid %d, this is its forked child %d: open transports only in the process that uses them",
+			 (int)tp_owner, (int)me);
 	return -ECHILD;
 }
 
@@ -209,8 +208,10 @@ static int tp_expect(struct rp_tp *tp, struct rdma_cm_id *id, enum rdma_cm_event
 
 	r = tp_get_event(tp->ech, tp_now_ms() + tp->timeout_ms, &ev);
 	if (r) {
-		*step = r == -ETIMEDOUT ? tp_stepf("%s: no CM event within %d ms", what,
-						   tp->timeout_ms) : tp_stepf("%s: rdma_get_cm_event", what);
+		if (r == -ETIMEDOUT)
+			*step = tp_stepf("%s: no CM event within %d ms", what, tp->timeout_ms);
+		else
+			*step = tp_stepf("%s: rdma_get_cm_event", what);
 		return r;
 	}
 	got = ev->event;
@@ -416,9 +417,11 @@ static int tp_lb_up(struct rp_tp *tp, const char **step)
 
 		r = tp_get_event(tp->ech, deadline, &ev);
 		if (r) {
-			*step = r == -ETIMEDOUT ?
-				tp_stepf("rdma_connect: not established within %d ms", tp->timeout_ms) :
-				"rdma_connect: rdma_get_cm_event";
+			if (r == -ETIMEDOUT)
+				*step = tp_stepf("rdma_connect: not established within %d ms",
+						 tp->timeout_ms);
+			else
+				*step = "rdma_connect: rdma_get_cm_event";
 			goto down;
 		}
 		id = ev->id;
@@ -439,7 +442,8 @@ static int tp_lb_up(struct rp_tp *tp, const char **step)
 			}
 			continue;
 		}
-		if (type == RDMA_CM_EVENT_ESTABLISHED && (id == tp->reader_id || id == tp->target_id)) {
+		if (type == RDMA_CM_EVENT_ESTABLISHED &&
+		    (id == tp->reader_id || id == tp->target_id)) {
 			rdma_ack_cm_event(ev);
 			if (id == tp->reader_id)
 				reader_up = true;
@@ -565,7 +569,7 @@ int rp_tp_open(const struct rp_tp_opts *opts, struct rp_tp **out, const char **s
 	tp->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : RP_TP_DEFAULT_TIMEOUT_MS;
 	tp->max_len = opts->max_len ? opts->max_len : RP_TP_DEFAULT_MAX_LEN;
 	tp->max_len = (tp->max_len + pg - 1) / pg * pg;
-	tp->remote = opts->connect_host != NULL;
+	tp->remote = !!opts->connect_host;
 	if (tp->remote && tp->max_len > UINT32_MAX) {
 		*step = "max_len: the wire format carries 32-bit lengths";
 		r = -EMSGSIZE;
@@ -857,9 +861,11 @@ static int tp_wait(struct rp_tp *tp, uint64_t seq, unsigned int want, const char
 	while (want) {
 		r = tp_next_wc(tp->cq, tp->cc, deadline, &wc);
 		if (r) {
-			*step = r == -ETIMEDOUT ?
-				tp_stepf("poll_cq: %s timed out after %d ms", what, tp->timeout_ms) :
-				tp_stepf("poll_cq: %s", what);
+			if (r == -ETIMEDOUT)
+				*step = tp_stepf("poll_cq: %s timed out after %d ms", what,
+						 tp->timeout_ms);
+			else
+				*step = tp_stepf("poll_cq: %s", what);
 			return r;
 		}
 		if (wc.wr_id >> 2 != seq)
@@ -917,7 +923,8 @@ static int tp_rm_read(struct rp_tp *tp, struct ibv_mr *mr, size_t len, const cha
 		.magic = htobe32(RP_TP_WIRE_MAGIC), .op = htobe32(RP_TP_OP_READ),
 		.addr = htobe64((uintptr_t)mr->addr), .rkey = htobe32(mr->rkey),
 		.len = htobe32((uint32_t)len),
-		.mirror_addr = htobe64((uintptr_t)tp->buf), .mirror_rkey = htobe32(tp->buf_mr->rkey),
+		.mirror_addr = htobe64((uintptr_t)tp->buf),
+		.mirror_rkey = htobe32(tp->buf_mr->rkey),
 	};
 	r = ibv_post_recv(tp->target_id->qp, &rwr, &rbad);
 	if (r) {
@@ -929,7 +936,7 @@ static int tp_rm_read(struct rp_tp *tp, struct ibv_mr *mr, size_t len, const cha
 		*step = "ibv_post_send(request)";
 		return -r;
 	}
-	r = tp_wait(tp, seq, 1u << WR_SEND | 1u << WR_RECV, "remote read request", step);
+	r = tp_wait(tp, seq, 1u << WR_SEND | 1u << WR_RECV, "waiting for the agent's reply", step);
 	if (r)
 		return r;
 	if (be32toh(rep->magic) != RP_TP_WIRE_MAGIC || be32toh(rep->op) != RP_TP_OP_REPLY) {
@@ -954,7 +961,7 @@ int rp_tp_read(struct rp_tp *tp, struct ibv_mr *mr, void *dst, size_t len, const
 	if (!len)
 		return 0;
 	if (len > tp->max_len) {
-		*step = tp_stepf("rp_tp_read: %zu bytes exceed max_len %zu", len, tp->max_len);
+		*step = tp_stepf("RDMA READ of %zu bytes: max_len is %zu", len, tp->max_len);
 		return -EMSGSIZE;
 	}
 	if (tp->broken) {
@@ -989,7 +996,7 @@ struct tp_agent_conn {
 	struct rp_tp_wire *msg;          /* [0] request received, [1] reply sent */
 	struct ibv_mr *msg_mr;
 	struct rp_tp_wire req;           /* the request being served (host order) */
-	int64_t deadline;                /* accept, READ in flight or idle: drop the conn after it */
+	int64_t deadline;                /* accept, READ or idle: drop the conn after it */
 	bool established, closing;
 	bool pending;                    /* a request came before ESTABLISHED (QP maybe not RTS) */
 };
@@ -1162,7 +1169,7 @@ static void tp_agent_completion(struct tp_agent *ag, struct tp_agent_conn *c,
 		if (wc->status == IBV_WC_SUCCESS) {
 			tp_agent_reply(c, 0, IBV_WC_SUCCESS);
 		} else {
-			/* the QP is in the error state: the reply flushes; close so the peer sees it */
+			/* the QP is in the error state: the reply flushes; close for the peer */
 			tp_agent_reply(c, -EIO, wc->status);
 			c->closing = true;
 		}
@@ -1192,8 +1199,12 @@ static int tp_agent_cm_event(struct tp_agent *ag, struct rdma_cm_id *listen_id,
 	struct rdma_cm_id *id;
 	enum rdma_cm_event_type type;
 
-	if (rdma_get_cm_event(ag->ech, &ev))
-		return errno == EAGAIN || errno == EINTR ? 0 : (*step = "rdma_get_cm_event", -errno);
+	if (rdma_get_cm_event(ag->ech, &ev)) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		*step = "rdma_get_cm_event";
+		return -errno;
+	}
 	id = ev->id;
 	type = ev->event;
 	rdma_ack_cm_event(ev);

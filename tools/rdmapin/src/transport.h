@@ -44,10 +44,9 @@
 struct rp_tp_opts {
 	const char *device;       /* device name, e.g. "rxe0"; NULL: the first device found */
 	const char *connect_host; /* NULL: loopback in this process; else the --server host */
-	uint16_t port;            /* 0: RP_TP_DEFAULT_PORT (remote mode); loopback picks a free one */
+	uint16_t port;            /* remote: 0 is RP_TP_DEFAULT_PORT; loopback picks a free one */
 	int timeout_ms;           /* bound for every wait; 0: RP_TP_DEFAULT_TIMEOUT_MS */
-	size_t max_len;           /* largest length rp_tp_read() will be asked for;
-				   * 0: RP_TP_DEFAULT_MAX_LEN */
+	size_t max_len;           /* largest rp_tp_read() length; 0: RP_TP_DEFAULT_MAX_LEN */
 };
 
 struct rp_tp; /* opaque: a connected target/reader pair */
