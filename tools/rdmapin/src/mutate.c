@@ -73,14 +73,24 @@ static int proc_mem_write(struct rp_map *m, const unsigned char *data, const cha
 static int fork_store(struct rp_map *m, const unsigned char *data, uint64_t seed,
 		      int timeout_ms, struct rp_mut_state *st, const char **step)
 {
+	unsigned char *mine;
 	struct pollfd pfd;
 	int up[2], down[2];
 	char c;
 	int ret;
 
+	/* the child's own pattern, made before fork(): no malloc in the child */
+	mine = malloc(m->len);
+	if (!mine) {
+		*step = "malloc";
+		return -ENOMEM;
+	}
+	rp_pattern_fill(mine, m->len, seed, 2);
 	if (pipe2(up, O_CLOEXEC)) {
+		ret = -errno;
 		*step = "pipe";
-		return -errno;
+		free(mine);
+		return ret;
 	}
 	if (pipe2(down, O_CLOEXEC)) {
 		*step = "pipe";
@@ -95,14 +105,11 @@ static int fork_store(struct rp_map *m, const unsigned char *data, uint64_t seed
 		goto close_down;
 	}
 	if (!st->child) {
-		unsigned char *mine = malloc(m->len);
-
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(up[0]);
 		close(down[1]);
-		if (!mine || mprotect(m->addr, m->len, PROT_READ | PROT_WRITE))
+		if (mprotect(m->addr, m->len, PROT_READ | PROT_WRITE))
 			_exit(1);
-		rp_pattern_fill(mine, m->len, seed, 2);
 		memcpy(m->addr, mine, m->len);
 		c = memcmp(m->addr, mine, m->len) ? 'x' : 'k';
 		if (write(up[1], &c, 1) != 1)
@@ -139,6 +146,7 @@ close_up:
 		close(up[0]);
 	if (up[1] >= 0)
 		close(up[1]);
+	free(mine);
 	return ret;
 }
 
