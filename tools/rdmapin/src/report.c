@@ -54,7 +54,8 @@ static void fmt_count(char *buf, size_t len, int v, int of)
 
 static void reg_text(char *buf, size_t len, const struct rp_result *r)
 {
-	if (r->status == RP_SKIP || r->obs.err)
+	if (r->status == RP_SKIP || r->obs.err || r->obs.timed_out || r->obs.signal ||
+	    !r->obs.valid)
 		snprintf(buf, len, "-");
 	else if (r->obs.reg_errno)
 		snprintf(buf, len, "%s", strerrorname_np(r->obs.reg_errno) ?: "E?");
