@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ro_pin - check what a R/O long-term pin (ibv_reg_mr without write access)
+ * pins in COW and shared mappings, using pagemap instead of RDMA READ.
+ *
+ * For every case: map, read-fault (or otherwise populate), clear soft-dirty,
+ * register an MR with IBV_ACCESS_REMOTE_READ only, look at the PFN, then make
+ * the process write the memory (mprotect + store, /proc/self/mem for the
+ * FOLL_FORCE case, pwrite for the shared file) and look again. If the PFN the process maps
+ * changed after registration, the MR pins a page the process no longer maps:
+ * STALE. Also report soft-dirty / uffd-wp bits and uffd-wp events.
+ *
+ * A R/O long-term pin must end up on an exclusive anonymous page in every COW
+ * mapping (never-written anon = shared zeropage, THP huge zeropage, anon shared
+ * with a child, tmpfs / memfd / hugetlb MAP_PRIVATE) and leave the page cache
+ * page of a MAP_SHARED mapping alone, without setting soft-dirty, dropping
+ * uffd-wp bits or raising uffd-wp events. On a kernel with the driver patches
+ * but without the mm patches (drivers-only), the COW cases report STALE.
+ *
+ * Needs root (pagemap PFNs), RLIMIT_MEMLOCK, an RDMA device (rxe/siw), two
+ * free 2 MiB huge pages for the hugetlb case. shmem_thp_private only gets a
+ * page cache THP on kernels with CONFIG_BASE_FULL (MAX_PAGECACHE_ORDER).
+ *
+ * Build: gcc -O2 -Wall -Wextra -o ro_pin ro_pin.c -libverbs
+ * Output: KTAP, exit 0 pass, 1 fail, 4 skip. Usage: ro_pin [DEVICE]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <infiniband/verbs.h>
+#include <linux/memfd.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PM_PFN_MASK	((1ULL << 55) - 1)
+#define PM_SOFT_DIRTY	(1ULL << 55)
+#define PM_UFFD_WP	(1ULL << 57)
+#define PM_PRESENT	(1ULL << 63)
+#define SZ_2M		(2UL << 20)
+
+static size_t pagesize;
+static struct ibv_pd *pd;
+static int test_nr;
+static int failed;
+
+static uint64_t pagemap(void *addr)
+{
+	uint64_t ent = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent),
+		  (uintptr_t)addr / pagesize * sizeof(ent)) != sizeof(ent))
+		ent = 0;
+	close(fd);
+	return ent;
+}
+
+static void clear_soft_dirty(void)
+{
+	int fd = open("/proc/self/clear_refs", O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, "4", 1) != 1)
+			perror("clear_refs");
+		close(fd);
+	}
+}
+
+static void *align_2m(size_t len)
+{
+	char *p = mmap(NULL, len + SZ_2M, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	return (void *)(((uintptr_t)p + SZ_2M - 1) & ~(SZ_2M - 1));
+}
+
+static int file_with_data(int fd, size_t len)
+{
+	char *buf = malloc(len);
+	int ret;
+
+	memset(buf, 0x5a, len);
+	ret = pwrite(fd, buf, len, 0) == (ssize_t)len ? 0 : -1;
+	free(buf);
+	return ret;
+}
+
+enum kind { ANON_ZERO, ANON_THP_ZERO, ANON_FORK, TMPFS_PRIV, MEMFD_PRIV,
+	    SHMEM_THP_PRIV, HUGETLB_PRIV, FILE_SHARED_RO, ANON_ZERO_UFFD_WP,
+	    ANON_ZERO_PROCMEM };
+static const char *const names[] = {
+	"anon_zero", "anon_thp_zero", "anon_fork", "tmpfs_private",
+	"memfd_private", "shmem_thp_private", "hugetlb_private",
+	"file_shared_ro", "anon_zero_uffd_wp", "anon_zero_procmem",
+};
+
+/* Returns the mapping; *len set; *fdp for cleanup. NULL + skip reason. */
+static char *setup(enum kind k, size_t *len, int *fdp, pid_t *child,
+		   int *uffd, const char **skip)
+{
+	char *p = NULL;
+	int fd = -1;
+
+	*len = 4 * pagesize;
+	switch (k) {
+	case ANON_ZERO:
+	case ANON_ZERO_UFFD_WP:
+	case ANON_ZERO_PROCMEM:
+		p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+		break;
+	case ANON_THP_ZERO:
+		*len = SZ_2M;
+		p = align_2m(*len);
+		if (!p)
+			break;
+		p = mmap(p, *len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+			 MAP_FIXED, -1, 0);
+		if (p != MAP_FAILED && madvise(p, *len, MADV_HUGEPAGE))
+			*skip = "MADV_HUGEPAGE failed";
+		break;
+	case ANON_FORK:
+		p = mmap(NULL, *len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			break;
+		memset(p, 0x5a, *len);
+		*child = fork();
+		if (*child == 0) {
+			pause();
+			_exit(0);
+		}
+		break;
+	case TMPFS_PRIV:
+		fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+		goto file;
+	case MEMFD_PRIV:
+		fd = memfd_create("ro_pin", 0);
+		goto file;
+	case SHMEM_THP_PRIV:
+		*len = SZ_2M;
+		mkdir("/tmp/ro_pin_huge", 0700);
+		if (mount("none", "/tmp/ro_pin_huge", "tmpfs", 0,
+			  "huge=always")) {
+			*skip = "cannot mount tmpfs huge=always";
+			return NULL;
+		}
+		fd = open("/tmp/ro_pin_huge", O_TMPFILE | O_RDWR, 0600);
+		umount2("/tmp/ro_pin_huge", MNT_DETACH);
+		goto file;
+	case HUGETLB_PRIV:
+		*len = SZ_2M;
+		fd = memfd_create("ro_pin_huge", MFD_HUGETLB);
+		if (fd < 0) {
+			*skip = "no hugetlb memfd";
+			return NULL;
+		}
+		/* populate the page cache through a shared mapping */
+		if (ftruncate(fd, *len))
+			break;
+		p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED) {
+			*skip = "no free huge pages";
+			close(fd);
+			return NULL;
+		}
+		memset(p, 0x5a, *len);
+		munmap(p, *len);
+		p = align_2m(*len);
+		p = mmap(p, *len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+		break;
+	case FILE_SHARED_RO:
+		fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+		if (fd < 0 || file_with_data(fd, *len))
+			break;
+		p = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
+		break;
+	}
+	goto out;
+file:
+	p = NULL;
+	if (fd >= 0 && !file_with_data(fd, *len))
+		p = align_2m(*len);
+	if (!p) {
+		*skip = "cannot create file";
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	p = mmap(p, *len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+out:
+	*fdp = fd;
+	if (p == MAP_FAILED || !p) {
+		if (!*skip)
+			*skip = strerror(errno);
+		return NULL;
+	}
+	if (k == ANON_ZERO_UFFD_WP) {
+		struct uffdio_api api = { .api = UFFD_API };
+		struct uffdio_register reg = {
+			.range = { (uintptr_t)p, *len },
+			.mode = UFFDIO_REGISTER_MODE_WP,
+		};
+		struct uffdio_writeprotect wp = {
+			.range = { (uintptr_t)p, *len },
+			.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+		};
+		volatile char c;
+
+		for (size_t i = 0; i < *len; i += pagesize)
+			c = p[i];
+		(void)c;
+		*uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+		if (*uffd < 0 || ioctl(*uffd, UFFDIO_API, &api) ||
+		    ioctl(*uffd, UFFDIO_REGISTER, &reg) ||
+		    ioctl(*uffd, UFFDIO_WRITEPROTECT, &wp)) {
+			*skip = "userfaultfd wp unavailable";
+			return p;
+		}
+	}
+	return p;
+}
+
+static int uffd_events(int uffd)
+{
+	struct uffd_msg msg;
+	int n = 0;
+
+	while (read(uffd, &msg, sizeof(msg)) == sizeof(msg))
+		n++;
+	return n;
+}
+
+static void run(enum kind k)
+{
+	const char *skip = NULL, *verdict;
+	uint64_t before, reg, after;
+	int fd = -1, uffd = -1, sd = 0, wp = 0, events = -1;
+	pid_t child = 0;
+	struct ibv_mr *mr;
+	size_t len, i;
+	volatile char c;
+	char *p;
+
+	test_nr++;
+	p = setup(k, &len, &fd, &child, &uffd, &skip);
+	if (!p || skip) {
+		printf("ok %d %s # SKIP %s\n", test_nr, names[k], skip);
+		goto out;
+	}
+	for (i = 0; i < len; i += pagesize)
+		c = p[i];
+	(void)c;
+	clear_soft_dirty();
+	before = pagemap(p);
+	if (!(before & PM_PRESENT) || !(before & PM_PFN_MASK)) {
+		printf("ok %d %s # SKIP no PFN in pagemap (needs CAP_SYS_ADMIN)\n",
+		       test_nr, names[k]);
+		goto out;
+	}
+
+	mr = ibv_reg_mr(pd, p, len, IBV_ACCESS_REMOTE_READ);
+	if (!mr) {
+		printf("not ok %d %s # reg_mr: %s\n", test_nr, names[k],
+		       strerror(errno));
+		failed++;
+		goto out;
+	}
+	reg = pagemap(p);
+	for (i = 0; i < len; i += pagesize) {
+		uint64_t e = pagemap(p + i);
+
+		sd += !!(e & PM_SOFT_DIRTY);
+		wp += !!(e & PM_UFFD_WP);
+	}
+	if (uffd >= 0)
+		events = uffd_events(uffd);
+
+	/* The process writes: as a store or through /proc/self/mem. */
+	if (k == FILE_SHARED_RO) {
+		char b = 0x33;
+
+		if (pwrite(fd, &b, 1, 0) != 1)
+			perror("pwrite");
+	} else if (k == ANON_ZERO_UFFD_WP) {
+		struct uffdio_writeprotect un = {
+			.range = { (uintptr_t)p, len }, .mode = 0,
+		};
+
+		if (ioctl(uffd, UFFDIO_WRITEPROTECT, &un))
+			perror("UFFDIO_WRITEPROTECT");
+		mprotect(p, len, PROT_READ | PROT_WRITE);
+		p[0] = 0x33;
+	} else if (k != ANON_ZERO_PROCMEM) {
+		if (mprotect(p, len, PROT_READ | PROT_WRITE))
+			perror("mprotect");
+		p[0] = 0x33;
+	} else {
+		int mfd = open("/proc/self/mem", O_RDWR);
+		char b = 0x33;
+
+		/* FOLL_FORCE|FOLL_WRITE must still work on R/O mappings. */
+		if (mfd < 0 || pwrite(mfd, &b, 1, (uintptr_t)p) != 1)
+			perror("pwrite /proc/self/mem");
+		close(mfd);
+		if (p[0] != 0x33)
+			printf("# %s: /proc/self/mem write not visible\n",
+			       names[k]);
+	}
+	after = pagemap(p);
+
+	if ((reg & PM_PFN_MASK) != (after & PM_PFN_MASK))
+		verdict = "STALE";
+	else
+		verdict = "COHERENT";
+	printf("# %-18s pfn before=%#llx reg=%#llx after=%#llx soft_dirty=%d uffd_wp_bits=%d uffd_events=%d %s\n",
+	       names[k], (unsigned long long)(before & PM_PFN_MASK),
+	       (unsigned long long)(reg & PM_PFN_MASK),
+	       (unsigned long long)(after & PM_PFN_MASK), sd, wp, events,
+	       verdict);
+	if (strcmp(verdict, "COHERENT") || sd || events > 0 ||
+	    (k == ANON_ZERO_UFFD_WP && wp != (int)(len / pagesize))) {
+		printf("not ok %d %s\n", test_nr, names[k]);
+		failed++;
+	} else {
+		printf("ok %d %s\n", test_nr, names[k]);
+	}
+	ibv_dereg_mr(mr);
+out:
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	if (p)
+		munmap(p, len);
+	if (fd >= 0)
+		close(fd);
+	if (uffd >= 0)
+		close(uffd);
+}
+
+int main(int argc, char **argv)
+{
+	struct ibv_device **list;
+	struct ibv_context *ctx = NULL;
+	int i, n;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	pagesize = sysconf(_SC_PAGESIZE);
+	list = ibv_get_device_list(&n);
+	for (i = 0; list && i < n; i++)
+		if (argc < 2 || !strcmp(argc > 1 ? argv[1] : "",
+					ibv_get_device_name(list[i]))) {
+			ctx = ibv_open_device(list[i]);
+			break;
+		}
+	printf("KTAP version 1\n");
+	if (!ctx || !(pd = ibv_alloc_pd(ctx))) {
+		printf("1..0 # SKIP no RDMA device\n");
+		return 4;
+	}
+	printf("# device %s\n", ibv_get_device_name(ctx->device));
+	printf("1..%zu\n", sizeof(names) / sizeof(names[0]));
+	for (i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+		run(i);
+	printf("# %d passed, %d failed\n", test_nr - failed, failed);
+	return failed ? 1 : 0;
+}
