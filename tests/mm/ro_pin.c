@@ -32,6 +32,7 @@
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,12 +104,19 @@ static int file_with_data(int fd, size_t len)
 
 enum kind { ANON_ZERO, ANON_THP_ZERO, ANON_FORK, TMPFS_PRIV, MEMFD_PRIV,
 	    SHMEM_THP_PRIV, HUGETLB_PRIV, FILE_SHARED_RO, ANON_ZERO_UFFD_WP,
-	    ANON_ZERO_PROCMEM };
+	    ANON_ZERO_PROCMEM, TMPFS_PRIV_UFFD_WP, HUGETLB_PRIV_UFFD_WP };
 static const char *const names[] = {
 	"anon_zero", "anon_thp_zero", "anon_fork", "tmpfs_private",
 	"memfd_private", "shmem_thp_private", "hugetlb_private",
 	"file_shared_ro", "anon_zero_uffd_wp", "anon_zero_procmem",
+	"tmpfs_private_uffd_wp", "hugetlb_private_uffd_wp",
 };
+
+static bool is_uffd_wp(enum kind k)
+{
+	return k == ANON_ZERO_UFFD_WP || k == TMPFS_PRIV_UFFD_WP ||
+	       k == HUGETLB_PRIV_UFFD_WP;
+}
 
 /* Returns the mapping; *len set; *fdp for cleanup. NULL + skip reason. */
 static char *setup(enum kind k, size_t *len, int *fdp, pid_t *child,
@@ -148,6 +156,7 @@ static char *setup(enum kind k, size_t *len, int *fdp, pid_t *child,
 		}
 		break;
 	case TMPFS_PRIV:
+	case TMPFS_PRIV_UFFD_WP:
 		fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
 		goto file;
 	case MEMFD_PRIV:
@@ -165,6 +174,7 @@ static char *setup(enum kind k, size_t *len, int *fdp, pid_t *child,
 		umount2("/tmp/ro_pin_huge", MNT_DETACH);
 		goto file;
 	case HUGETLB_PRIV:
+	case HUGETLB_PRIV_UFFD_WP:
 		*len = SZ_2M;
 		fd = memfd_create("ro_pin_huge", MFD_HUGETLB);
 		if (fd < 0) {
@@ -211,7 +221,7 @@ out:
 			*skip = strerror(errno);
 		return NULL;
 	}
-	if (k == ANON_ZERO_UFFD_WP) {
+	if (is_uffd_wp(k)) {
 		struct uffdio_api api = { .api = UFFD_API };
 		struct uffdio_register reg = {
 			.range = { (uintptr_t)p, *len },
@@ -298,7 +308,7 @@ static void run(enum kind k)
 
 		if (pwrite(fd, &b, 1, 0) != 1)
 			perror("pwrite");
-	} else if (k == ANON_ZERO_UFFD_WP) {
+	} else if (is_uffd_wp(k)) {
 		struct uffdio_writeprotect un = {
 			.range = { (uintptr_t)p, len }, .mode = 0,
 		};
@@ -335,7 +345,7 @@ static void run(enum kind k)
 	       (unsigned long long)(after & PM_PFN_MASK), sd, wp, events,
 	       verdict);
 	if (strcmp(verdict, "COHERENT") || sd || events > 0 ||
-	    (k == ANON_ZERO_UFFD_WP && wp != (int)(len / pagesize))) {
+	    (is_uffd_wp(k) && wp != (int)(len / pagesize))) {
 		printf("not ok %d %s\n", test_nr, names[k]);
 		failed++;
 	} else {
