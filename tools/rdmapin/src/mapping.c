@@ -33,6 +33,9 @@ static const struct rp_backing_info backings[RP_B__COUNT] = {
 		"2 MiB aligned MADV_HUGEPAGE anonymous, written: an exclusive THP" },
 	[RP_B_HUGETLB_PRIVATE] = { "hugetlb_private", RP_BF_ANON | RP_BF_HUGETLB,
 		"MAP_HUGETLB|MAP_PRIVATE anonymous 2 MiB page, written" },
+	[RP_B_HUGETLB_FILE_PRIVATE] = { "hugetlb_file_private",
+		RP_BF_FILE | RP_BF_HUGETLB | RP_BF_UNSHARE,
+		"hugetlbfs memfd (MFD_HUGETLB), MAP_PRIVATE, read-faulted: a page-cache huge page" },
 	[RP_B_TMPFS_PRIVATE] = { "tmpfs_private", RP_BF_FILE | RP_BF_UNSHARE,
 		"tmpfs file, MAP_PRIVATE, read-faulted: shmem page-cache pages" },
 	[RP_B_MEMFD_PRIVATE] = { "memfd_private", RP_BF_FILE | RP_BF_UNSHARE,
@@ -103,6 +106,9 @@ static void fs_name(int fd, char *buf, size_t len)
 		break;
 	case V9FS_MAGIC:
 		snprintf(buf, len, "9p");
+		break;
+	case HUGETLBFS_MAGIC:
+		snprintf(buf, len, "hugetlbfs");
 		break;
 	default:
 		snprintf(buf, len, "fs:0x%lx", (unsigned long)sfs.f_type);
@@ -184,6 +190,40 @@ static int make_file(struct rp_map *m, const char *dir, bool memfd, bool rw_map,
 			return -errno;
 	}
 	return 0;
+}
+
+/*
+ * Make a hugetlbfs memfd of one huge page holding the step-0 pattern. hugetlbfs has no write(),
+ * so it is filled through a temporary MAP_SHARED mapping. m->wfd and m->fd both refer to it.
+ */
+static int make_hugetlb_file(struct rp_map *m, uint64_t seed, char *why, size_t whylen)
+{
+	void *p;
+	int ret;
+
+	m->wfd = memfd_create("rdmapin", MFD_CLOEXEC | MFD_HUGETLB);
+	if (m->wfd < 0) {
+		ret = -errno;
+		snprintf(why, whylen, "memfd_create(MFD_HUGETLB): %s", strerrorname_np(-ret) ?: "?");
+		return ret == -EINVAL ? -EOPNOTSUPP : ret;
+	}
+	fs_name(m->wfd, m->fsname, sizeof(m->fsname));
+	if (ftruncate(m->wfd, (off_t)m->len)) {
+		ret = -errno;
+		snprintf(why, whylen, "ftruncate(hugetlbfs memfd): %s", strerrorname_np(-ret) ?: "?");
+		return ret;
+	}
+	p = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, m->wfd, 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		snprintf(why, whylen, "no 2 MiB huge page could be reserved (mmap hugetlbfs memfd: %s)",
+			 strerrorname_np(-ret) ?: "?");
+		return ret;
+	}
+	rp_pattern_fill(p, m->len, seed, 0);
+	munmap(p, m->len);
+	m->fd = dup(m->wfd);
+	return m->fd < 0 ? -errno : 0;
 }
 
 /* Reserve len plus guard pages (and 2 MiB alignment when huge); returns the usable address. */
@@ -296,6 +336,11 @@ int rp_map_create(struct rp_map *m, enum rp_backing kind, size_t pages, uint64_t
 	if (bi->flags & RP_BF_ANON) {
 		p = mmap(want, m->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
 			 -1, 0);
+	} else if (bi->flags & RP_BF_HUGETLB) {
+		ret = make_hugetlb_file(m, seed, why, whylen);
+		if (ret)
+			return ret;
+		p = mmap(want, m->len, PROT_READ, MAP_PRIVATE | MAP_FIXED, m->fd, 0);
 	} else {
 		bool shared = bi->flags & RP_BF_SHARED;
 
@@ -410,13 +455,15 @@ int rp_map_check(struct rp_map *m, char *why, size_t whylen)
 		break;
 	case RP_B_THP_ZERO:
 	case RP_B_THP_POPULATED:
-	case RP_B_HUGETLB_PRIVATE: {
-		uint64_t need = m->kind == RP_B_HUGETLB_PRIVATE ? 1ULL << RP_KPF_HUGE :
+	case RP_B_HUGETLB_PRIVATE:
+	case RP_B_HUGETLB_FILE_PRIVATE: {
+		bool hugetlb = bi->flags & RP_BF_HUGETLB;
+		uint64_t need = hugetlb ? 1ULL << RP_KPF_HUGE :
 				m->kind == RP_B_THP_ZERO ?
 				(1ULL << RP_KPF_THP) | (1ULL << RP_KPF_ZERO_PAGE) : 1ULL << RP_KPF_THP;
 
 		if ((pfns && !pfns_huge(pm, n)) || (!kret && (kpf & need) != need)) {
-			if (m->kind == RP_B_HUGETLB_PRIVATE)
+			if (hugetlb)
 				goto bad;
 			snprintf(why, whylen, "%s", m->kind == RP_B_THP_ZERO ?
 				 "a read fault did not map the huge zeropage" :
@@ -426,7 +473,7 @@ int rp_map_check(struct rp_map *m, char *why, size_t whylen)
 		}
 		snprintf(m->verified, sizeof(m->verified), "%s", !pfns ? "unverified (no PFNs)" :
 			 kret ? "2 MiB-aligned contiguous PFNs" :
-			 m->kind == RP_B_HUGETLB_PRIVATE ? "KPF_HUGE" :
+			 hugetlb ? "KPF_HUGE" :
 			 m->kind == RP_B_THP_ZERO ? "KPF_THP|KPF_ZERO_PAGE" : "KPF_THP");
 		break;
 	}

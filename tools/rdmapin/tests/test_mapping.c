@@ -90,12 +90,12 @@ static void check_kind(enum rp_backing k, bool pfns)
 		CHECK(ok, "%s.one_pfn_for_all", bi->name);
 		if (!rp_kpageflags(pm[0] & RP_PM_PFN_MASK, &kpf))
 			CHECK(kpf & (1ULL << RP_KPF_ZERO_PAGE), "%s.kpf_zero_page", bi->name);
-	} else if (k == RP_B_THP_ZERO || k == RP_B_THP_POPULATED || k == RP_B_HUGETLB_PRIVATE) {
+	} else if (bi->flags & (RP_BF_THP | RP_BF_HUGETLB)) {
 		for (ok = true, i = 1; i < n; i++)
 			ok &= (pm[i] & RP_PM_PFN_MASK) == (pm[0] & RP_PM_PFN_MASK) + i;
 		CHECK(ok, "%s.contiguous_pfns", bi->name);
 		if (!rp_kpageflags(pm[0] & RP_PM_PFN_MASK, &kpf))
-			CHECK(kpf & (1ULL << (k == RP_B_HUGETLB_PRIVATE ? RP_KPF_HUGE : RP_KPF_THP)),
+			CHECK(kpf & (1ULL << (bi->flags & RP_BF_HUGETLB ? RP_KPF_HUGE : RP_KPF_THP)),
 			      "%s.kpf_huge", bi->name);
 	} else if (bi->flags & RP_BF_ANON) {
 		bool excl = k != RP_B_ANON_FORKED;
