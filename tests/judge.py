@@ -224,7 +224,8 @@ def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_err
         for dev in present_devs:
             if not fnmatch.fnmatchcase(dev, e.device):
                 continue
-            tools_run = [t for t in tools if docs.get(t) is not None and fnmatch.fnmatchcase(t, e.tool)]
+            tools_run = [t for t in tools if docs.get(t) is not None
+                         and not docs[t].get("not_run") and fnmatch.fnmatchcase(t, e.tool)]
             if not tools_run:
                 continue
             if (e.line, dev) not in used:

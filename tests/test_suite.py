@@ -192,6 +192,13 @@ class JudgeTest(unittest.TestCase):
         self.assertIn("rdmapin.anon_zero.soft_dirty: expected failure matched no case", r.moved[0])
 
     # -- broken (negative control) ------------------------------------------------------
+    def test_forced_write_tool_not_run_is_not_a_mismatch(self):
+        # run-suite --tools rdmapin: the sweep's expected failures must not count as moved
+        rd, _ = self.forced_docs()
+        r = self.run_judge("k-forced", rd, {"devices": [], "not_run": True})
+        self.assertEqual(r.moved, [], r.moved)
+        self.assertTrue(r.ok, r.lines)
+
     def broken_docs(self, devs=("rxe0", "siw0")):
         rd = rdmapin_ok(devs)
         for dev in devs:
