@@ -32,6 +32,7 @@
 
 #include "backing.h"
 #include "kmsg.h" /* rdmapin's kernel log watch */
+#include "report.h" /* rdmapin's JSON string emitter */
 #include "rows.h"
 
 #define SW_MAX_DEVICES 8
@@ -475,22 +476,6 @@ static void run_device(struct sw_dev *d, struct rp_kmsg *k)
 
 /* ---- output ---- */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static const char *status_name(int s)
 {
 	return s == SW_PASS ? "pass" : s == SW_FAIL ? "fail" : "skip";
@@ -502,13 +487,13 @@ static void emit_json(FILE *f, struct sw_dev *devs, int ndev, const char *kernel
 	char abuf[64], rbuf[64];
 
 	fprintf(f, "{\"tool\":\"ibv-reg-sweep\",\"version\":1,\"kernel\":");
-	json_str(f, kernel);
+	rp_json_str(f, kernel);
 	fprintf(f, ",\"rows_per_device\":%d,\"not_rows\":%d,\"devices\":[", nrows, not_rows);
 	for (d = 0; d < ndev; d++) {
 		fprintf(f, "%s{\"device\":", d ? "," : "");
-		json_str(f, devs[d].name);
+		rp_json_str(f, devs[d].name);
 		fprintf(f, ",\"status\":\"%s\",\"skip_reason\":", status_name(devs[d].status));
-		json_str(f, devs[d].skip_reason);
+		rp_json_str(f, devs[d].skip_reason);
 		fprintf(f, ",\"cases\":[");
 		first = 1;
 		for (i = 0; i < nrows; i++) {
@@ -519,21 +504,21 @@ static void emit_json(FILE *f, struct sw_dev *devs, int ndev, const char *kernel
 				continue;
 			fprintf(f, "%s\n{\"name\":", first ? "" : ",");
 			first = 0;
-			json_str(f, row->name);
+			rp_json_str(f, row->name);
 			fprintf(f, ",\"backing\":\"%s\",\"prot\":\"%s\",\"mutation\":\"%s\","
 				"\"access\":\"%s\",\"status\":\"%s\",\"reason\":",
 				sw_kind_name(row->kind), sw_prot_name(row->prot),
 				sw_edge_name(row->edge), sw_access_str(row->access, abuf),
 				status_name(res->status));
-			json_str(f, res->reason);
+			rp_json_str(f, res->reason);
 			fprintf(f, ",\"reg_errno\":%d,\"reg_error\":", res->reg_errno);
-			json_str(f, res->reg_errno ? strerror(res->reg_errno) : "");
+			rp_json_str(f, res->reg_errno ? strerror(res->reg_errno) : "");
 			fprintf(f, ",\"verdict\":\"%s\",\"expected\":\"%s\",\"expected_errno\":%d,"
 				"\"expected_error\":", res->verdict, sw_outcome_name(row->expect),
 				row->expect_errno);
-			json_str(f, row->expect_errno ? errname(row->expect_errno) : "");
+			rp_json_str(f, row->expect_errno ? errname(row->expect_errno) : "");
 			fprintf(f, ",\"rule\":");
-			json_str(f, row->rule);
+			rp_json_str(f, row->rule);
 			if (row->edge == SW_REREG_RO_RW)
 				fprintf(f, ",\"rereg_access\":\"%s\"",
 					sw_access_str(row->rereg_access, rbuf));
@@ -753,7 +738,7 @@ int main(int argc, char **argv)
 	if (!ndev) {
 		if (!strcmp(opt.format, "json")) {
 			printf("{\"tool\":\"ibv-reg-sweep\",\"version\":1,\"kernel\":");
-			json_str(stdout, uts.release);
+			rp_json_str(stdout, uts.release);
 			printf(",\"rows_per_device\":%d,\"not_rows\":%d,\"devices\":[],"
 			       "\"skip_reason\":\"no RDMA device\","
 			       "\"totals\":{\"pass\":0,\"fail\":0,\"skip\":0}}\n", nrows, not_rows);

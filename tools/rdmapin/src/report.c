@@ -173,7 +173,7 @@ static void table(FILE *f, const struct rp_run *run)
 	fprintf(f, "rdmapin: %d passed, %d failed, %d skipped\n", p, fl, s);
 }
 
-static void json_str(FILE *f, const char *s)
+void rp_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -197,47 +197,47 @@ static void json(FILE *f, const struct rp_run *run)
 	int n, p, fl, s;
 
 	fprintf(f, "{\"tool\":\"rdmapin\",\"version\":1,\"kernel\":");
-	json_str(f, run->kernel);
+	rp_json_str(f, run->kernel);
 	fprintf(f, ",\"pages\":%zu,\"notes\":[", run->pages);
 	for (n = 0; n < run->nnotes; n++) {
 		fprintf(f, "%s", n ? "," : "");
-		json_str(f, run->notes[n]);
+		rp_json_str(f, run->notes[n]);
 	}
 	fprintf(f, "],\n \"devices\":[");
 	for (d = 0; d < run->ndevices; d++) {
 		const struct rp_device_result *dr = &run->devices[d];
 
 		fprintf(f, "%s\n  {\"device\":", d ? "," : "");
-		json_str(f, dr->name);
+		rp_json_str(f, dr->name);
 		fprintf(f, ",\"status\":\"%s\",\"skip_reason\":",
 			rp_status_name(dr->n ? dr->status : RP_SKIP));
-		json_str(f, dr->status == RP_SKIP || !dr->n ? dr->skip_reason : "");
+		rp_json_str(f, dr->status == RP_SKIP || !dr->n ? dr->skip_reason : "");
 		fprintf(f, ",\"cases\":[");
 		for (i = 0; i < dr->n; i++) {
 			const struct rp_result *r = &dr->results[i];
 			const struct rp_obs *o = &r->obs;
 
 			fprintf(f, "%s\n   {\"name\":", i ? "," : "");
-			json_str(f, rp_case_name(r->c));
+			rp_json_str(f, rp_case_name(r->c));
 			fprintf(f, ",\"backing\":");
-			json_str(f, rp_backing_info(r->c->backing)->name);
+			rp_json_str(f, rp_backing_info(r->c->backing)->name);
 			fprintf(f, ",\"mutation\":");
-			json_str(f, rp_mutation_info(r->c->mutation)->name);
+			rp_json_str(f, rp_mutation_info(r->c->mutation)->name);
 			fprintf(f, ",\"access\":");
-			json_str(f, rp_access_name(r->c->access));
+			rp_json_str(f, rp_access_name(r->c->access));
 			fprintf(f, ",\"expect\":");
-			json_str(f, rp_expect_name(r->c->expect));
+			rp_json_str(f, rp_expect_name(r->c->expect));
 			fprintf(f, ",\"status\":\"%s\",\"reason\":", rp_status_name(r->status));
-			json_str(f, r->reason);
+			rp_json_str(f, r->reason);
 			fprintf(f, ",\"reg_errno\":%d,\"reg_error\":", o->reg_errno);
-			json_str(f, o->reg_errno ? strerrorname_np(o->reg_errno) ?: "E?" : "");
+			rp_json_str(f, o->reg_errno ? strerrorname_np(o->reg_errno) ?: "E?" : "");
 			fprintf(f, ",\"verdict\":\"%s\",\"soft_dirty_pages\":%d,"
 				"\"pfn_changed_pages\":%d,\"uffd_wp_events\":%d,\"kmsg_issues\":%d,"
 				"\"pages_probed\":%d,\"first_diff\":%ld,\"backing_desc\":",
 				rp_verdict_name(r->verdict), o->soft_dirty, o->pfn_changed,
 				o->uffd_wp_events, o->kmsg_issues, o->pages,
 				o->data_diff >= 0 ? o->data_diff : o->baseline_diff);
-			json_str(f, o->backing_desc);
+			rp_json_str(f, o->backing_desc);
 			fprintf(f, "}");
 		}
 		fprintf(f, "]}");

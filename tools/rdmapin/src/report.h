@@ -31,4 +31,7 @@ void rp_report(FILE *f, enum rp_format fmt, const struct rp_run *run);
 /* rp_exit_code - kselftest: 1 if anything failed, else 0 if anything passed, else 4. */
 int rp_exit_code(const struct rp_run *run);
 
+/* rp_json_str - write s as a JSON string literal (quoted and escaped) to f. */
+void rp_json_str(FILE *f, const char *s);
+
 #endif /* RDMAPIN_REPORT_H */
