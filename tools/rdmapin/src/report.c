@@ -63,6 +63,22 @@ static void reg_text(char *buf, size_t len, const struct rp_result *r)
 		snprintf(buf, len, "ok");
 }
 
+/* The observed values of one result as text, as both KTAP diagnostics and the table show them. */
+struct obs_text {
+	char reg[32], sd[24], pfn[24], uf[24], km[24];
+};
+
+static void obs_text(struct obs_text *t, const struct rp_result *r)
+{
+	const struct rp_obs *o = &r->obs;
+
+	reg_text(t->reg, sizeof(t->reg), r);
+	fmt_count(t->sd, sizeof(t->sd), o->soft_dirty, o->pages);
+	fmt_count(t->pfn, sizeof(t->pfn), o->pfn_changed, o->pages);
+	fmt_count(t->uf, sizeof(t->uf), o->uffd_wp_events, 0);
+	fmt_count(t->km, sizeof(t->km), o->kmsg_issues, 0);
+}
+
 static void ktap(FILE *f, const struct rp_run *run)
 {
 	size_t d, i;
@@ -90,17 +106,13 @@ static void ktap(FILE *f, const struct rp_run *run)
 		for (i = 0; i < dr->n; i++) {
 			const struct rp_result *r = &dr->results[i];
 			const struct rp_obs *o = &r->obs;
-			char reg[32], sd[24], pfn[24], uf[24], km[24];
+			struct obs_text t;
 
-			reg_text(reg, sizeof(reg), r);
-			fmt_count(sd, sizeof(sd), o->soft_dirty, o->pages);
-			fmt_count(pfn, sizeof(pfn), o->pfn_changed, o->pages);
-			fmt_count(uf, sizeof(uf), o->uffd_wp_events, 0);
-			fmt_count(km, sizeof(km), o->kmsg_issues, 0);
+			obs_text(&t, r);
 			if (r->status != RP_SKIP) {
 				fprintf(f, "    # %s: %s reg=%s soft_dirty=%s pfn_changed=%s "
 					"uffd_wp=%s kmsg=%s\n", rp_case_name(r->c),
-					rp_verdict_name(r->verdict), reg, sd, pfn, uf, km);
+					rp_verdict_name(r->verdict), t.reg, t.sd, t.pfn, t.uf, t.km);
 				if (o->backing_desc[0]) {
 					fprintf(f, "    # %s: ", rp_case_name(r->c));
 					ktap_text(f, o->backing_desc);
@@ -156,17 +168,12 @@ static void table(FILE *f, const struct rp_run *run)
 				"*", "skip", "SKIPPED", "-", "-", "-", "-", "-", dr->skip_reason);
 		for (i = 0; i < dr->n; i++) {
 			const struct rp_result *r = &dr->results[i];
-			const struct rp_obs *o = &r->obs;
-			char reg[32], sd[24], pfn[24], uf[24], km[24];
+			struct obs_text t;
 
-			reg_text(reg, sizeof(reg), r);
-			fmt_count(sd, sizeof(sd), o->soft_dirty, o->pages);
-			fmt_count(pfn, sizeof(pfn), o->pfn_changed, o->pages);
-			fmt_count(uf, sizeof(uf), o->uffd_wp_events, 0);
-			fmt_count(km, sizeof(km), o->kmsg_issues, 0);
+			obs_text(&t, r);
 			fprintf(f, "%-8s %-34s %-6s %-9s %-7s %-10s %-11s %-5s %-4s %s\n", dr->name,
 				rp_case_name(r->c), rp_status_name(r->status),
-				rp_verdict_name(r->verdict), reg, sd, pfn, uf, km, r->reason);
+				rp_verdict_name(r->verdict), t.reg, t.sd, t.pfn, t.uf, t.km, r->reason);
 		}
 	}
 	rp_run_totals(run, &p, &fl, &s);
