@@ -18,6 +18,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,6 +359,21 @@ static void attach_kmsg(struct rp_kmsg *k, struct sw_result *res)
 	}
 }
 
+/* The worker hung or died in this row: fail it with the reason and its kernel log lines. */
+static void __attribute__((format(printf, 3, 4)))
+fail_row(struct rp_kmsg *k, struct sw_result *res, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->ran = true;
+	res->status = SW_FAIL;
+	snprintf(res->verdict, sizeof(res->verdict), "ERROR");
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
+	attach_kmsg(k, res);
+}
+
 static void run_device(struct sw_dev *d, struct rp_kmsg *k)
 {
 	int next = 0;
@@ -402,14 +418,8 @@ static void run_device(struct sw_dev *d, struct rp_kmsg *k)
 				kill(pid, SIGKILL);
 				waitpid(pid, &wst, 0);
 				if (cur >= 0) {
-					struct sw_result *res = &d->res[cur];
-
-					res->ran = true;
-					res->status = SW_FAIL;
-					snprintf(res->verdict, sizeof(res->verdict), "ERROR");
-					snprintf(res->reason, sizeof(res->reason),
-						 "timed out after %d s (worker killed)", opt.timeout_s);
-					attach_kmsg(k, res);
+					fail_row(k, &d->res[cur], "timed out after %d s (worker killed)",
+						 opt.timeout_s);
 					next = cur + 1;
 				} else {
 					d->status = SW_FAIL;
@@ -448,19 +458,13 @@ static void run_device(struct sw_dev *d, struct rp_kmsg *k)
 			/* EOF or a torn record: the worker is gone */
 			waitpid(pid, &wst, 0);
 			if (cur >= 0) {
-				struct sw_result *res = &d->res[cur];
-
-				res->ran = true;
-				res->status = SW_FAIL;
-				snprintf(res->verdict, sizeof(res->verdict), "ERROR");
 				if (WIFSIGNALED(wst))
-					snprintf(res->reason, sizeof(res->reason),
+					fail_row(k, &d->res[cur],
 						 "worker killed by signal %d (%s) in this row",
 						 WTERMSIG(wst), strsignal(WTERMSIG(wst)));
 				else
-					snprintf(res->reason, sizeof(res->reason),
-						 "worker exited %d in this row", WEXITSTATUS(wst));
-				attach_kmsg(k, res);
+					fail_row(k, &d->res[cur], "worker exited %d in this row",
+						 WEXITSTATUS(wst));
 				next = cur + 1;
 			} else if (next < nrows && d->status != SW_FAIL && !WIFEXITED(wst)) {
 				d->status = SW_FAIL;
