@@ -145,9 +145,12 @@ def _doc_devices(doc):
     return out
 
 
-def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_error=None):
+def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_error=None,
+          only_device=None):
     """Judge docs = {"rdmapin": doc or None, "sweep": doc or None} (None: the tool produced no
-    JSON; docs[tool + "_error"] says why). guest_error: ci/vm-run's failure, if any. Returns a Result whose lines are KTAP nested one level
+    JSON; docs[tool + "_error"] says why). guest_error: ci/vm-run's failure, if any.
+    only_device: the run was limited to this device (run-suite --device): judge only it.
+    Returns a Result whose lines are KTAP nested one level
     (the caller wraps them under the kernel)."""
     r = Result()
     entries = exp.entries.get(profile, []) if profile != "fixed" else []
@@ -156,6 +159,8 @@ def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_err
     devices = list(DEVICES)
     for t in tools:
         devices += [d for d in per_tool[t] if d not in devices]
+    if only_device:
+        devices = [only_device]
     # an entry is "used" per device when it matched a case there
     used = {}
 

@@ -199,6 +199,14 @@ class JudgeTest(unittest.TestCase):
         self.assertEqual(r.moved, [], r.moved)
         self.assertTrue(r.ok, r.lines)
 
+    def test_only_device_judges_that_device(self):
+        # run-suite --device siw0: rxe0 is not judged (neither passed nor skipped)
+        r = self.run_judge("k-fixed", rdmapin_ok(("siw0",)), sweep_ok(("siw0",)),
+                           only_device="siw0")
+        self.assertTrue(r.ok, r.lines)
+        self.assertFalse(any("rxe0" in l for l in r.lines), r.lines)
+        self.assertTrue(any(l.startswith("ok") and "siw0" in l for l in r.lines), r.lines)
+
     def broken_docs(self, devs=("rxe0", "siw0")):
         rd = rdmapin_ok(devs)
         for dev in devs:
