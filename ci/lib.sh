@@ -11,10 +11,17 @@ rp_log() {
 	printf '[%s %s] %s\n' "$(basename "$0")" "$(date +%H:%M:%S)" "$*" >&2
 }
 
+# rp_exit STATUS MSG...: one error line on stderr, exit STATUS (2 for bad usage, ...).
+rp_exit() {
+	local status=$1
+	shift
+	printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2
+	exit "$status"
+}
+
 # rp_die MSG...: one error line on stderr, exit 1.
 rp_die() {
-	printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2
-	exit 1
+	rp_exit 1 "$@"
 }
 
 # rp_need CMD...: die naming every missing command at once.
