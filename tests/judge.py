@@ -12,13 +12,131 @@ case against the kernel's profile in tests/expectations:
                 must catch at least one STALE case on every device it applies to; otherwise
                 "negative control NOT caught" and the stage fails
 
+Besides the two JSON tools, tests/suite-tools lists KTAP programs (upstream's mm selftests,
+ro_pin, the V4L2 check, rdma-core's tests, ...): ktap_doc() turns their output into the same
+document shape, so that one judge and one expectations file serve them all.
+
 Nothing here runs QEMU: tests/test_suite.py feeds canned documents through it.
 """
 import fnmatch
+import os
 import re
 
 PROFILES = ("fixed", "forced-write", "broken")
 DEVICES = ("rxe0", "siw0")  # what ci/vm-run creates where the kernel has the driver
+KERNEL_GROUP = "kernel"     # where the cases of kernel-scope tools are filed
+JSON_TOOLS = ("rdmapin", "sweep")
+TOOLS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "suite-tools")
+
+
+class Tool:
+    """One row of tests/suite-tools."""
+
+    def __init__(self, name, fmt, scope, limit, cmd):
+        self.name, self.fmt, self.scope, self.limit, self.cmd = name, fmt, scope, limit, cmd
+
+    @property
+    def program(self):
+        return self.cmd.split()[0]
+
+
+def load_tools(path=TOOLS_FILE):
+    """The tools of tests/suite-tools in order; raise ExpectationsError on a malformed row."""
+    tools = []
+    with open(path) as f:
+        for n, raw in enumerate(f, 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = line.split(None, 4)
+            where = "%s:%d" % (path, n)
+            if len(parts) < 5 or not parts[3].isdigit():
+                raise ExpectationsError("%s: want 'NAME FORMAT SCOPE LIMIT CMD...'" % where)
+            name, fmt, scope, limit, cmd = parts
+            if (fmt, scope) not in (("json", "all"), ("ktap", "device"), ("ktap", "kernel")):
+                raise ExpectationsError("%s: FORMAT SCOPE %s %s is not json all, ktap device or "
+                                        "ktap kernel" % (where, fmt, scope))
+            if any(t.name == name for t in tools):
+                raise ExpectationsError("%s: tool %s listed twice" % (where, name))
+            tools.append(Tool(name, fmt, scope, int(limit), cmd))
+    return tools
+
+
+_KTAP_RESULT = re.compile(r"^(not ok|ok)\s+(\d+)\s*(.*)$")
+_KTAP_PLAN_SKIP = re.compile(r"^1\.\.0\s*#\s*SKIP\s*(.*)$", re.I)
+
+
+def ktap_name(text):
+    """A KTAP test description as a case name usable in tests/expectations: runs of anything
+    but [A-Za-z0-9._+-] become one '_', no '_' at either end ("R/O pin ... with THP (2 MB)" ->
+    "R_O_pin_..._with_THP_2_MB")."""
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", text).strip("_") or "unnamed"
+
+
+def ktap_doc(tool, device, text, rc):
+    """One run of a KTAP tool as a device object of rdmapin's schema: {"device", "status",
+    "skip_reason", "cases": [{"name", "status", "verdict", "reason"}]}. Only top-level result
+    lines count (nested subtests are indented). A kselftest "# [RUN] what" line before a result
+    names it; otherwise the result's own description does. Duplicate names get "#2", "#3"."""
+    cases, diags, run_name, names = [], [], None, {}
+    plan = None
+    skip_all = None
+    for line in text.splitlines():
+        m = _KTAP_PLAN_SKIP.match(line)
+        if m:
+            skip_all = m.group(1).strip() or "no reason given"
+            continue
+        if re.match(r"^1\.\.\d+", line):
+            plan = int(line[3:].split()[0]) if line[3:].split() else None
+            diags = []
+            continue
+        if line.startswith("#"):
+            d = line[1:].strip()
+            if d.startswith("[RUN]"):
+                run_name, diags = d[5:].strip(), []
+            elif d:
+                diags.append(d)
+            continue
+        m = _KTAP_RESULT.match(line)
+        if not m:
+            continue
+        ok, desc = m.group(1) == "ok", m.group(3)
+        directive = ""
+        if "#" in desc:
+            desc, directive = desc.split("#", 1)
+            directive = directive.strip()
+        desc = desc.strip().lstrip("-").strip()
+        base = ktap_name(run_name or desc)
+        names[base] = names.get(base, 0) + 1
+        name = base if names[base] == 1 else "%s#%d" % (base, names[base])
+        skip = directive.upper().startswith("SKIP")
+        if skip:
+            status, verdict, reason = "skip", "SKIP", directive[4:].strip() or "no reason given"
+        elif ok:
+            status, verdict, reason = "pass", "PASS", ""
+        else:
+            # "not ok 6 name # TIMEOUT": an upper-case word names the verdict, else FAIL
+            word, _, rest = directive.partition(" ")
+            if re.fullmatch(r"[A-Z][A-Z_]+", word):
+                verdict, directive = word, rest.strip()
+            else:
+                verdict = "FAIL"
+            status = "fail"
+            reason = "; ".join(([directive] if directive else []) + diags[-2:]) or desc or "failed"
+        cases.append({"name": name, "status": status, "verdict": verdict, "reason": reason})
+        run_name, diags = None, []
+    dev = {"device": device, "status": "pass", "cases": cases}
+    if skip_all is not None and not cases:
+        dev.update(status="skip", skip_reason=skip_all)
+    elif rc not in (0, 1, 4):
+        what = "killed at its time limit" if rc == 124 else "exit %s" % rc
+        dev.update(status="fail", skip_reason="%s after %d result%s" % (
+            what, len(cases), "" if len(cases) == 1 else "s"))
+    elif plan is not None and plan != len(cases) and skip_all is None:
+        dev.update(status="fail", skip_reason="planned %d tests, reported %d" % (plan, len(cases)))
+    elif not cases and skip_all is None:
+        dev.update(status="fail", skip_reason="no KTAP result line (exit %s)" % rc)
+    return dev
 
 
 class ExpectationsError(Exception):
@@ -55,7 +173,10 @@ class Entry:
 class Expectations:
     def __init__(self):
         self.kernels = {}  # kernel name -> profile
+        # profile or kernel name -> its entries; an entry of a section that names several
+        # profiles or kernels is in each of their lists
         self.entries = {p: [] for p in PROFILES}
+        self.tools = None  # the tool names an entry may name (None: any)
 
     def profile_of(self, kernel):
         if kernel in self.kernels:
@@ -63,25 +184,47 @@ class Expectations:
         raise ExpectationsError(
             "kernel %s has no profile in tests/expectations (pass --profile)" % kernel)
 
+    def entries_for(self, kernel, profile):
+        """The entries that apply to KERNEL judged with PROFILE, each once, in file order."""
+        seen, out = set(), []
+        for e in self.entries.get(profile, []) + self.entries.get(kernel, []):
+            if e.line not in seen:
+                seen.add(e.line)
+                out.append(e)
+        return sorted(out, key=lambda e: e.line)
 
-def parse_expectations(text, origin="tests/expectations"):
-    """Parse the expectations file; raise ExpectationsError naming the line on bad input."""
+
+def parse_expectations(text, origin="tests/expectations", tools=None):
+    """Parse the expectations file; raise ExpectationsError naming the line on bad input.
+    tools: the tool names entries may use besides '*' (default: tests/suite-tools's, else
+    rdmapin and sweep). A section header names one or more profiles or kernels of [kernels]:
+    its entries apply to every kernel it names and to every kernel of every profile it names."""
+    if tools is None:
+        try:
+            tools = [t.name for t in load_tools()]
+        except OSError:
+            tools = list(JSON_TOOLS)
     exp = Expectations()
-    section = None
+    exp.tools = list(tools)
+    targets = None
     for n, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         where = "%s:%d" % (origin, n)
-        m = re.fullmatch(r"\[([a-z-]+)\]", line)
+        m = re.fullmatch(r"\[([a-z0-9. -]+)\]", line)
         if m:
-            section = m.group(1)
-            if section != "kernels" and section not in PROFILES:
-                raise ExpectationsError("%s: unknown section [%s]" % (where, section))
+            targets = m.group(1).split()
+            if targets != ["kernels"]:
+                for t in targets:
+                    if t not in PROFILES and t not in exp.kernels:
+                        raise ExpectationsError("%s: unknown section [%s]: %s is neither a profile "
+                                                "nor a kernel of [kernels]" % (where, m.group(1), t))
+                    exp.entries.setdefault(t, [])
             continue
-        if section is None:
+        if targets is None:
             raise ExpectationsError("%s: line before the first [section]" % where)
-        if section == "kernels":
+        if targets == ["kernels"]:
             words = line.split()
             if len(words) != 2 or words[1] not in PROFILES:
                 raise ExpectationsError(
@@ -93,13 +236,18 @@ def parse_expectations(text, origin="tests/expectations"):
             raise ExpectationsError(
                 "%s: want 'TOOL DEVICE CASE VERDICT REASON...' (reason is mandatory)" % where)
         tool, device, case, verdict, reason = parts
-        if tool not in ("rdmapin", "sweep", "*"):
-            raise ExpectationsError("%s: tool is rdmapin, sweep or *, not %s" % (where, tool))
-        if section == "broken" and verdict != "STALE":
-            raise ExpectationsError("%s: [broken] entries must have verdict STALE" % where)
-        if section == "fixed":
-            raise ExpectationsError("%s: [fixed] takes no expected failures" % where)
-        exp.entries[section].append(Entry(section, tool, device, case, verdict, reason.strip(), n))
+        if tool != "*" and tool not in tools:
+            raise ExpectationsError("%s: tool is one of %s or *, not %s"
+                                    % (where, ", ".join(tools), tool))
+        if ("broken" in targets and tool in JSON_TOOLS and verdict not in ("STALE", "NOSKIP")):
+            raise ExpectationsError("%s: [broken] entries of %s must have verdict STALE"
+                                    % (where, tool))
+        if "fixed" in targets and verdict != "NOSKIP":
+            raise ExpectationsError("%s: [fixed] takes no expected failures (NOSKIP entries "
+                                    "only; name the kernel for a kernel's own bug)" % where)
+        e = Entry(" ".join(targets), tool, device, case, verdict, reason.strip(), n)
+        for t in targets:
+            exp.entries[t].append(e)
     return exp
 
 
@@ -146,21 +294,26 @@ def _doc_devices(doc):
 
 
 def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_error=None,
-          only_device=None):
-    """Judge docs = {"rdmapin": doc or None, "sweep": doc or None} (None: the tool produced no
-    JSON; docs[tool + "_error"] says why). guest_error: ci/vm-run's failure, if any.
-    only_device: the run was limited to this device (run-suite --device): judge only it.
-    Returns a Result whose lines are KTAP nested one level
-    (the caller wraps them under the kernel)."""
+          only_device=None, tools=JSON_TOOLS):
+    """Judge docs = {TOOL: doc or None} for every name in tools (None: the tool produced no
+    result; docs[tool + "_error"] says why; {"devices": [], "not_run": True}: left out on
+    purpose). A doc is rdmapin's schema; KTAP tools' runs arrive converted by ktap_doc(), their
+    kernel-scope cases under the device name "kernel". guest_error: ci/vm-run's failure, if any.
+    only_device: the run was limited to this device (run-suite --device): judge only it (and the
+    kernel group). Returns a Result whose lines are KTAP nested one level (the caller wraps them
+    under the kernel)."""
     r = Result()
-    entries = exp.entries.get(profile, []) if profile != "fixed" else []
-    tools = ("rdmapin", "sweep")
+    all_entries = exp.entries_for(kernel, profile)
+    entries = [e for e in all_entries if e.verdict != "NOSKIP"]
+    noskip = [e for e in all_entries if e.verdict == "NOSKIP"]
     per_tool = {t: _doc_devices(docs.get(t)) for t in tools}
     devices = list(DEVICES)
     for t in tools:
-        devices += [d for d in per_tool[t] if d not in devices]
+        devices += [d for d in per_tool[t] if d not in devices and d != KERNEL_GROUP]
     if only_device:
         devices = [only_device]
+    if any(KERNEL_GROUP in per_tool[t] for t in tools):
+        devices.append(KERNEL_GROUP)
     # an entry is "used" per device when it matched a case there
     used = {}
 
@@ -178,16 +331,30 @@ def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_err
                 continue
             if d.get("status") == "skip" and not d.get("cases"):
                 dev_diags.append("%s: skipped: %s" % (t, d.get("skip_reason", "")))
+                ns = next((e for e in noskip if e.matches(t, dev, "*") and e.case == "*"), None)
+                if ns is not None:
+                    present = True
+                    used.setdefault((ns.line, dev), []).append(t)
+                    sub.append(("fail", "%s.all" % t, "",
+                                ["%s must run on %s (line %d: %s), but skipped: %s"
+                                 % (t, kernel, ns.line, ns.reason, d.get("skip_reason", ""))]))
+                    r.failed += 1
+                    r.moved.append("%s %s: skipped, but must run here (line %d: %s)"
+                                   % (dev, t, ns.line, ns.reason))
                 continue
             present = True
             if d.get("status") == "fail" and d.get("skip_reason"):
                 sub.append(("fail", "%s.device" % t, "",
                             ["%s on %s: %s" % (t, dev, d.get("skip_reason"))]))
                 r.problems.append("%s on %s: %s" % (t, dev, d.get("skip_reason")))
+                r.failed += 1
             for cd in d.get("cases", []):
                 c = Case(t, dev, cd)
                 ent = next((e for e in entries if e.matches(t, dev, c.name)), None)
-                sub.append(_judge_case(r, profile, c, ent, used))
+                ns = next((e for e in noskip if e.matches(t, dev, c.name)), None)
+                if ns is not None:
+                    used.setdefault((ns.line, dev), []).append(c.name)
+                sub.append(_judge_case(r, profile, c, ent, used, ns))
         if not present:
             why = [m for m in re.split(r";\s*", missing or "") if m.startswith(dev)]
             if why:
@@ -206,7 +373,7 @@ def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_err
 
     for t in tools:
         if docs.get(t) is None:
-            why = docs.get(t + "_error", "no JSON document")
+            why = docs.get(t + "_error", "no result")
             tests.append((False, t, "", ["%s produced no result: %s" % (t, why)], []))
             r.failed += 1
             r.problems.append("%s: %s" % (t, why))
@@ -225,21 +392,25 @@ def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_err
 
     # expectations that matched nothing on a present device they apply to
     present_devs = [tst[1] for tst in tests if tst[1] in devices and not tst[2].startswith("SKIP")]
-    for e in entries:
+    for e in entries + noskip:
+        catch = profile == "broken" and e.verdict == "STALE"
         for dev in present_devs:
             if not fnmatch.fnmatchcase(dev, e.device):
                 continue
             tools_run = [t for t in tools if docs.get(t) is not None
-                         and not docs[t].get("not_run") and fnmatch.fnmatchcase(t, e.tool)]
+                         and not docs[t].get("not_run") and fnmatch.fnmatchcase(t, e.tool)
+                         and dev in per_tool[t]]
             if not tools_run:
                 continue
             if (e.line, dev) not in used:
-                if profile == "broken":
+                if catch:
                     r.not_caught.append("%s on %s: no case matches %s" % (e, dev, e.case))
                 else:
-                    r.moved.append("%s %s.%s: expected failure matched no case (line %d: %s)"
-                                   % (dev, e.tool, e.case, e.line, e.reason))
-            elif profile == "broken" and not used[(e.line, dev)]:
+                    r.moved.append("%s %s.%s: %s matched no case (line %d: %s)"
+                                   % (dev, e.tool, e.case,
+                                      "NOSKIP entry" if e.verdict == "NOSKIP"
+                                      else "expected failure", e.line, e.reason))
+            elif catch and not used[(e.line, dev)]:
                 r.not_caught.append("%s on %s: no case was STALE" % (e, dev))
 
     if profile == "broken":
@@ -280,9 +451,9 @@ def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_err
     return r
 
 
-def _judge_case(r, profile, c, ent, used):
-    """One case against its expectation entry (or none). Returns a KTAP sub-line tuple and
-    updates the counters of r."""
+def _judge_case(r, profile, c, ent, used, noskip=None):
+    """One case against its expectation entry (or none) and its NOSKIP entry (or none).
+    Returns a KTAP sub-line tuple and updates the counters of r."""
     name = c.fqname
     key = (ent.line, c.device) if ent else None
     if key is not None:
@@ -293,6 +464,12 @@ def _judge_case(r, profile, c, ent, used):
         r.moved.append("%s %s: new kernel log problem (%s)" % (c.device, name, c.reason))
         return ("fail", name, "", ["%s: kernel log: %s" % (name, c.reason)])
     if c.status == "skip":
+        if noskip is not None:
+            r.failed += 1
+            r.moved.append("%s %s: skipped, but must run here (line %d: %s)"
+                           % (c.device, name, noskip.line, noskip.reason))
+            return ("fail", name, "", ["%s: must not skip (line %d: %s), skipped: %s"
+                                       % (name, noskip.line, noskip.reason, c.reason)])
         r.skipped += 1
         return ("skip", name, "SKIP " + (c.reason or "no reason given"), [])
     failed = c.status != "pass"
@@ -308,7 +485,7 @@ def _judge_case(r, profile, c, ent, used):
         r.passed += 1
         r.xfailed += 1
         used[key].append(name)
-        if profile == "broken":
+        if profile == "broken" and want == "STALE":
             r.caught.setdefault(c.device, []).append(c.name if c.tool == "rdmapin" else name)
         return ("pass", name, "XFAIL " + ent.reason, [])
     r.failed += 1

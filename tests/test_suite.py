@@ -277,7 +277,9 @@ class ExpectationsTest(unittest.TestCase):
         self.bad("[fixed]\nrdmapin * a * why\n", "takes no expected failures")
         self.bad("[other]\n", "unknown section")
         self.bad("k fixed\n", "before the first [section]")
-        self.bad("[forced-write]\nperf * a * why\n", "tool is rdmapin, sweep or *")
+        self.bad("[forced-write]\nperf * a * why\n", "tool is one of rdmapin, sweep")
+        self.bad("[kernels]\nk fixed\n[fixed k]\nrdmapin * a FAIL why\n", "takes no expected")
+        self.bad("[kernels]\nk fixed\n[k nokernel]\n", "nokernel is neither a profile nor")
 
     def test_unknown_kernel(self):
         with self.assertRaises(judge.ExpectationsError):
@@ -297,6 +299,155 @@ class ExpectationsTest(unittest.TestCase):
         self.assertTrue(all(e.reason for p in exp.entries.values() for e in p))
 
 
+KTAP_COW = """TAP version 13
+# [INFO] detected THP size: 16 KiB
+1..4
+# [RUN] R/O longterm GUP pin ... with shared zeropage
+ok 1 Longterm R/O pin is reliable
+# [RUN] R/O longterm GUP pin ... with memfd
+# Longterm R/O pin is not reliable
+not ok 2 Longterm R/O pin is not reliable
+# [RUN] Basic COW after fork() ... with swapped out base page
+ok 3 # SKIP MADV_PAGEOUT did not work, is swap enabled?
+# [RUN] R/O longterm GUP pin ... with memfd
+ok 4 Longterm R/O pin is reliable
+# Totals: pass:2 fail:1 xfail:0 xpass:0 skip:1 error:0
+"""
+
+EXP_KTAP = """
+[kernels]
+k-fixed   fixed
+k-forced  forced-write
+k-broken  broken
+k-own     fixed
+
+[forced-write broken]
+mm-cow  kernel  R_O_longterm_GUP_pin_..._with_memfd  FAIL  6.1 does not unshare page cache
+
+[broken]
+rdmapin  *  anon_zero.mprotect_store  STALE  zeropage pinned
+
+[k-own]
+ro_pin  *  shmem_thp  FAIL  this kernel's own bug
+
+[k-fixed k-forced k-broken]
+mm-cow  kernel  R_O_longterm_*  NOSKIP  our kernels have CONFIG_GUP_TEST
+v4l2    kernel  *               NOSKIP  our kernels have vivid built in
+"""
+
+TOOLS = ("rdmapin", "mm-cow", "ro_pin", "v4l2")
+
+
+class KtapTest(unittest.TestCase):
+    def setUp(self):
+        self.exp = judge.parse_expectations(EXP_KTAP, tools=TOOLS)
+
+    def cow(self, text=KTAP_COW, rc=1):
+        return {"devices": [judge.ktap_doc("mm-cow", "kernel", text, rc)]}
+
+    def v4l2(self, text="KTAP version 1\n1..1\nok 1 output.anon_ro_private\n", rc=0):
+        return {"devices": [judge.ktap_doc("v4l2", "kernel", text, rc)]}
+
+    def docs(self, **kw):
+        d = {"rdmapin": rdmapin_ok(), "mm-cow": self.cow(), "ro_pin": {"devices": []},
+             "v4l2": self.v4l2()}
+        d.update(kw)
+        return d
+
+    def run_judge(self, kernel, docs):
+        return judge.judge(kernel, self.exp.profile_of(kernel), self.exp, docs, tools=TOOLS)
+
+    def test_names_and_verdicts(self):
+        cases = self.cow()["devices"][0]["cases"]
+        self.assertEqual([c["name"] for c in cases], [
+            "R_O_longterm_GUP_pin_..._with_shared_zeropage", "R_O_longterm_GUP_pin_..._with_memfd",
+            "Basic_COW_after_fork_..._with_swapped_out_base_page",
+            "R_O_longterm_GUP_pin_..._with_memfd#2"])
+        self.assertEqual([c["status"] for c in cases], ["pass", "fail", "skip", "pass"])
+        self.assertEqual(cases[1]["reason"], "Longterm R/O pin is not reliable")
+        self.assertEqual(cases[2]["reason"], "MADV_PAGEOUT did not work, is swap enabled?")
+        plain = judge.ktap_doc("t", "rxe0", "KTAP version 1\n1..2\nok 1 a b\nnot ok 2 c/d\n", 1)
+        self.assertEqual([c["name"] for c in plain["cases"]], ["a_b", "c_d"])
+        d = judge.ktap_doc("ro_pin", "rxe0", "1..3\n# thp_split_pmd grew by 9\nnot ok 1 x # TIMEOUT\n"
+                           "not ok 2 y # reg_mr: Bad address\nnot ok 3 z # REFUSED reg_mr: EFAULT\n", 1)
+        self.assertEqual([(c["verdict"], c["reason"]) for c in d["cases"]],
+                         [("TIMEOUT", "thp_split_pmd grew by 9"), ("FAIL", "reg_mr: Bad address"),
+                          ("REFUSED", "reg_mr: EFAULT")])
+
+    def test_whole_skip_crash_and_short_plan(self):
+        d = judge.ktap_doc("v4l2", "kernel", "KTAP version 1\n1..0 # SKIP no vivid device\n", 4)
+        self.assertEqual((d["status"], d["skip_reason"]), ("skip", "no vivid device"))
+        d = judge.ktap_doc("t", "kernel", "KTAP version 1\n1..3\nok 1 a\n", 124)
+        self.assertEqual(d["status"], "fail")
+        self.assertIn("killed at its time limit after 1 result", d["skip_reason"])
+        d = judge.ktap_doc("t", "kernel", "KTAP version 1\n1..3\nok 1 a\n", 0)
+        self.assertIn("planned 3 tests, reported 1", d["skip_reason"])
+        d = judge.ktap_doc("t", "kernel", "garbage\n", 0)
+        self.assertIn("no KTAP result line", d["skip_reason"])
+
+    def test_fixed_kernel_fails_the_unreliable_pin(self):
+        r = self.run_judge("k-fixed", self.docs())
+        self.assertFalse(r.ok)
+        self.assertIn("not ok 3 kernel", r.lines)
+        self.assertTrue(any("mm-cow.R_O_longterm_GUP_pin_..._with_memfd: unexpected failure" in m
+                            for m in r.moved), r.moved)
+
+    def test_section_for_two_profiles(self):
+        r = self.run_judge("k-forced", self.docs())
+        self.assertTrue(r.ok, r.moved)
+        self.assertEqual(r.xfailed, 1)
+        rd = rdmapin_ok()
+        for dev in ("rxe0", "siw0"):
+            set_case(rd, dev, "anon_zero.mprotect_store", status="fail", verdict="STALE")
+        r = self.run_judge("k-broken", self.docs(rdmapin=rd))
+        self.assertTrue(r.ok, (r.moved, r.not_caught))
+        # the FAIL entry of [forced-write broken] is an expected failure, not a catch
+        self.assertEqual(sorted(r.caught), ["rxe0", "siw0"])
+
+    def test_kernel_section(self):
+        docs = self.docs(mm_cow=None)
+        docs["mm-cow"] = self.cow(KTAP_COW.replace("not ok 2", "ok 2"), 0)
+        docs["ro_pin"] = {"devices": [judge.ktap_doc("ro_pin", "rxe0",
+                                                     "KTAP version 1\n1..1\nnot ok 1 shmem_thp\n", 1)]}
+        r = judge.judge("k-own", "fixed", self.exp, docs, tools=TOOLS)
+        self.assertTrue(r.ok, r.moved)
+        self.assertEqual(r.xfailed, 1)
+        r = self.run_judge("k-fixed", docs)
+        self.assertFalse(r.ok)
+
+    def test_noskip_case_and_tool(self):
+        docs = self.docs(**{"mm-cow": self.cow(KTAP_COW.replace(
+            "ok 1 Longterm R/O pin is reliable", "ok 1 # SKIP gup_test not available"))})
+        r = self.run_judge("k-forced", docs)
+        self.assertFalse(r.ok)
+        self.assertTrue(any("skipped, but must run here" in m for m in r.moved), r.moved)
+        docs = self.docs(v4l2=self.v4l2("KTAP version 1\n1..0 # SKIP no vivid device\n", 4))
+        r = self.run_judge("k-forced", docs)
+        self.assertFalse(r.ok)
+        self.assertTrue(any("kernel v4l2: skipped, but must run here" in m for m in r.moved),
+                        r.moved)
+        # a NOSKIP entry that no case of its tool matches is a mismatch (a renamed test)
+        docs = self.docs(**{"mm-cow": self.cow(KTAP_COW.replace("R/O longterm", "R/W longterm"))})
+        r = self.run_judge("k-forced", docs)
+        self.assertTrue(any("NOSKIP entry matched no case" in m for m in r.moved), r.moved)
+        # an absent program (not built) fails the run
+        r = judge.judge("k-forced", "forced-write", self.exp,
+                        self.docs(v4l2=None, v4l2_error="no program build/tests/v4l2/x"),
+                        tools=TOOLS)
+        self.assertIn("# v4l2 produced no result: no program build/tests/v4l2/x", r.lines)
+
+    def test_tool_crash_fails(self):
+        docs = self.docs(v4l2=self.v4l2("KTAP version 1\n1..2\nok 1 a\n", 139))
+        r = self.run_judge("k-forced", docs)
+        self.assertFalse(r.ok)
+        self.assertIn("    # v4l2 on kernel: exit 139 after 1 result", r.lines)
+
+    def test_the_real_tools_file(self):
+        tools = judge.load_tools()
+        self.assertEqual([t.name for t in tools][:2], ["rdmapin", "sweep"])
+        self.assertTrue(all(t.limit > 0 for t in tools))
+
+
 class GuestOutputTest(unittest.TestCase):
     def setUp(self):
         loader = importlib.machinery.SourceFileLoader("run_suite", os.path.join(HERE, "run-suite"))
@@ -306,9 +457,22 @@ class GuestOutputTest(unittest.TestCase):
 
     def test_parse(self):
         out = ("noise\n@@suite devices=rxe0\n@@suite missing=siw0: none\n@@suite begin rdmapin\n"
-               '{"devices": []}\n\n@@suite end rdmapin rc=0 secs=3.25\n@@suite begin sweep\n{"dev')
+               '{"devices": []}\n\n@@suite end rdmapin rc=0 secs=3.25\n'
+               "@@suite absent v4l2 build/tests/v4l2/vivid-userptr\n"
+               "@@suite begin ro_pin@rxe0\nKTAP version 1\n1..1\nok 1 a\n"
+               "@@suite end ro_pin@rxe0 rc=0 secs=1.00\n"
+               '@@suite begin sweep\n{"dev')
         docs, head = self.rs.parse_guest_output(out)
-        self.assertEqual(head, {"devices": "rxe0", "missing": "siw0: none"})
+        self.assertEqual(head, {"devices": "rxe0", "missing": "siw0: none",
+                                "absent": {"v4l2": "build/tests/v4l2/vivid-userptr"}})
+        self.assertEqual(docs["ro_pin@rxe0"][1], 0)
+        tools = {t.name: t for t in judge.load_tools()}
+        d, err = self.rs.ktap_tool_doc(tools["ro_pin"], docs, head, [])
+        self.assertEqual(d["devices"][0]["device"], "rxe0")
+        self.assertEqual(d["devices"][0]["cases"][0]["name"], "a")
+        d, err = self.rs.ktap_tool_doc(tools["v4l2"], docs, head, [])
+        self.assertIsNone(d)
+        self.assertIn("no program build/tests/v4l2/vivid-userptr", err)
         self.assertEqual(docs["rdmapin"][1:], (0, 3.25))
         d, err = self.rs.load_doc("rdmapin", docs["rdmapin"])
         self.assertEqual(d, {"devices": []})

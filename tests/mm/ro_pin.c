@@ -22,7 +22,9 @@
  * page cache THP on kernels with CONFIG_BASE_FULL (MAX_PAGECACHE_ORDER).
  *
  * Build: gcc -O2 -Wall -Wextra -o ro_pin ro_pin.c -libverbs
- * Output: KTAP, exit 0 pass, 1 fail, 4 skip. Usage: ro_pin [DEVICE]
+ * Output: KTAP, exit 0 pass, 1 fail, 4 skip, 2 bad usage.
+ * Usage: ro_pin [DEVICE [CASE_TIMEOUT_S]]: each case runs in a forked child with its own device
+ * context; one still running after CASE_TIMEOUT_S (default 20) is killed and fails as TIMEOUT.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -259,7 +261,7 @@ static int uffd_events(int uffd)
 
 static void run(enum kind k)
 {
-	const char *skip = NULL, *verdict;
+	const char *skip = NULL, *verdict, *bad = NULL;
 	uint64_t before, reg, after;
 	int fd = -1, uffd = -1, sd = 0, wp = 0, events = -1;
 	pid_t child = 0;
@@ -287,7 +289,7 @@ static void run(enum kind k)
 
 	mr = ibv_reg_mr(pd, p, len, IBV_ACCESS_REMOTE_READ);
 	if (!mr) {
-		printf("not ok %d %s # reg_mr: %s\n", test_nr, names[k],
+		printf("not ok %d %s # REFUSED reg_mr: %s\n", test_nr, names[k],
 		       strerror(errno));
 		failed++;
 		goto out;
@@ -344,9 +346,17 @@ static void run(enum kind k)
 	       (unsigned long long)(reg & PM_PFN_MASK),
 	       (unsigned long long)(after & PM_PFN_MASK), sd, wp, events,
 	       verdict);
-	if (strcmp(verdict, "COHERENT") || sd || events > 0 ||
-	    (is_uffd_wp(k) && wp != (int)(len / pagesize))) {
-		printf("not ok %d %s\n", test_nr, names[k]);
+	/* the first broken promise names the failure: the suite's expectations match it */
+	if (strcmp(verdict, "COHERENT"))
+		bad = verdict;
+	else if (sd)
+		bad = "SOFT_DIRTY registration set soft-dirty";
+	else if (events > 0)
+		bad = "UFFD_EVENT registration raised uffd-wp faults";
+	else if (is_uffd_wp(k) && wp != (int)(len / pagesize))
+		bad = "UFFD_WP_LOST the unshared pages lost their uffd-wp bit";
+	if (bad) {
+		printf("not ok %d %s # %s\n", test_nr, names[k], bad);
 		failed++;
 	} else {
 		printf("ok %d %s\n", test_nr, names[k]);
@@ -365,30 +375,124 @@ out:
 		close(uffd);
 }
 
-int main(int argc, char **argv)
+/* /proc/vmstat's thp_split_pmd: how often a PMD-mapped THP was split (a livelock shows). */
+static long long thp_split_pmd(void)
 {
-	struct ibv_device **list;
+	char line[128];
+	long long v = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "thp_split_pmd %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static struct ibv_context *open_device(const char *name)
+{
 	struct ibv_context *ctx = NULL;
+	struct ibv_device **list;
 	int i, n;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	pagesize = sysconf(_SC_PAGESIZE);
 	list = ibv_get_device_list(&n);
 	for (i = 0; list && i < n; i++)
-		if (argc < 2 || !strcmp(argc > 1 ? argv[1] : "",
-					ibv_get_device_name(list[i]))) {
+		if (!name || !strcmp(name, ibv_get_device_name(list[i]))) {
 			ctx = ibv_open_device(list[i]);
 			break;
 		}
+	if (list)
+		ibv_free_device_list(list);
+	return ctx;
+}
+
+/*
+ * One case in a forked child with its own device context, so that a registration that never
+ * returns (an unshare fault that loops) costs that case only: the parent kills it after
+ * case_timeout seconds and reports it. Returns 1 if the case failed.
+ */
+static int run_forked(enum kind k, const char *dev, int case_timeout)
+{
+	long long split0 = thp_split_pmd(), split1;
+	int status, waited_ms = 0, nr = k + 1;
+	pid_t pid;
+
+	test_nr = k;	/* run() counts the case itself */
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		printf("not ok %d %s # fork: %s\n", nr, names[k], strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		struct ibv_context *ctx = open_device(dev);
+
+		if (!ctx || !(pd = ibv_alloc_pd(ctx))) {
+			printf("not ok %d %s # cannot open %s in the case's process\n",
+			       nr, names[k], dev ? dev : "the RDMA device");
+			_exit(1);
+		}
+		run(k);
+		fflush(stdout);
+		_exit(failed ? 1 : 0);
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (waited_ms >= case_timeout * 1000) {
+			split1 = thp_split_pmd();
+			kill(pid, SIGKILL);
+			/* SIGKILL ends even a task looping in the fault handler (it is killable) */
+			for (waited_ms = 0; waited_ms < 10000; waited_ms += 10) {
+				if (waitpid(pid, &status, WNOHANG) == pid)
+					break;
+				usleep(10000);
+			}
+			printf("# %-18s registration still running after %ds: killed%s; thp_split_pmd grew by %lld\n",
+			       names[k], case_timeout, waited_ms >= 10000 ? " (and still there 10s later)" : "",
+			       split0 >= 0 && split1 >= 0 ? split1 - split0 : -1LL);
+			printf("not ok %d %s # TIMEOUT\n", nr, names[k]);
+			return 1;
+		}
+		usleep(10000);
+		waited_ms += 10;
+	}
+	if (WIFSIGNALED(status)) {
+		printf("not ok %d %s # the case's process died of signal %d\n", nr, names[k],
+		       WTERMSIG(status));
+		return 1;
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct ibv_context *ctx;
+	const char *dev = argc > 1 ? argv[1] : NULL;
+	int i, nfailed = 0, case_timeout = 20;
+	char *end;
+
+	if (argc > 2) {
+		case_timeout = (int)strtol(argv[2], &end, 10);
+		if (*end || case_timeout < 1 || case_timeout > 3600) {
+			fprintf(stderr, "ro_pin: timeout '%s': want 1..3600 seconds\n", argv[2]);
+			return 2;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	pagesize = sysconf(_SC_PAGESIZE);
 	printf("KTAP version 1\n");
-	if (!ctx || !(pd = ibv_alloc_pd(ctx))) {
-		printf("1..0 # SKIP no RDMA device\n");
+	ctx = open_device(dev);
+	if (!ctx) {
+		printf("1..0 # SKIP no RDMA device%s%s\n", dev ? " " : "", dev ? dev : "");
 		return 4;
 	}
-	printf("# device %s\n", ibv_get_device_name(ctx->device));
+	printf("# device %s, %ds per case\n", ibv_get_device_name(ctx->device), case_timeout);
+	ibv_close_device(ctx);
 	printf("1..%zu\n", sizeof(names) / sizeof(names[0]));
 	for (i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
-		run(i);
-	printf("# %d passed, %d failed\n", test_nr - failed, failed);
-	return failed ? 1 : 0;
+		nfailed += run_forked(i, dev, case_timeout);
+	printf("# %d passed, %d failed\n", (int)(sizeof(names) / sizeof(names[0])) - nfailed,
+	       nfailed);
+	return nfailed ? 1 : 0;
 }
