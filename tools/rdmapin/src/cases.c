@@ -11,7 +11,9 @@
 
 #include "cases.h"
 
-#define ROW(b, m, a, x) { RP_B_##b, RP_M_##m, RP_A_##a, RP_X_##x }
+#define ROW(b, m, a, x) { RP_B_##b, RP_M_##m, RP_A_##a, RP_X_##x, RP_MK_NONE }
+/* a "kept" row: mark pages of the backing, register read-only, then the process writes */
+#define KEPT(b, k) { RP_B_##b, RP_M_MPROTECT_STORE, RP_A_RO, RP_X_COHERENT, RP_MK_##k }
 
 const struct rp_case rp_cases[] = {
 	ROW(ANON_ZERO, MPROTECT_STORE, RO, COHERENT),
@@ -48,21 +50,62 @@ const struct rp_case rp_cases[] = {
 	ROW(FILE_SHARED_RW, MPROTECT_STORE, RO, COHERENT),
 	ROW(FILE_SHARED_RW, PWRITE, RO, COHERENT),
 	ROW(ANON_UFFD_WP, REGISTER, RO, COHERENT),
+	/*
+	 * Side effects are kept across unshare: every backing whose registration unshares, with
+	 * some pages soft-dirty or uffd-wp protected before (hugetlb: pagemap shows only the VMA's
+	 * soft-dirty flag, so only uffd-wp; KSM: mremap() unmerges, so only uffd-wp).
+	 */
+	KEPT(ANON_ZERO, SOFT_DIRTY),
+	KEPT(ANON_ZERO, UFFD_WP),
+	KEPT(THP_ZERO, SOFT_DIRTY),
+	KEPT(THP_ZERO, UFFD_WP),
+	KEPT(TMPFS_PRIVATE, SOFT_DIRTY),
+	KEPT(TMPFS_PRIVATE, UFFD_WP),
+	KEPT(MEMFD_PRIVATE, SOFT_DIRTY),
+	KEPT(MEMFD_PRIVATE, UFFD_WP),
+	KEPT(HUGETLB_FILE_PRIVATE, UFFD_WP),
+	KEPT(ANON_FORKED, SOFT_DIRTY),
+	KEPT(ANON_FORKED, UFFD_WP),
+	/* a page-cache THP mapped by a PMD in a private mapping (the unshare/PMD livelock) */
+	ROW(SHMEM_THP_PRIVATE, MPROTECT_STORE, RO, COHERENT),
+	ROW(SHMEM_THP_PRIVATE, PROC_MEM, RO, COHERENT),
+	ROW(SHMEM_THP_PRIVATE, FORK_STORE, RO, COHERENT),
+	/* KSM-merged pages */
+	ROW(KSM_MERGED, MPROTECT_STORE, RO, COHERENT),
+	ROW(KSM_MERGED, PROC_MEM, RO, COHERENT),
+	ROW(KSM_MERGED, FORK_STORE, RO, COHERENT),
+	KEPT(KSM_MERGED, UFFD_WP),
+	/* PTE-mapped THPs, partly or wholly shared (no fork_store: the child lacks the DONTFORK half) */
+	ROW(THP_PTE_FORKED, MPROTECT_STORE, RO, COHERENT),
+	ROW(THP_PTE_FORKED, PROC_MEM, RO, COHERENT),
+	KEPT(THP_PTE_FORKED, SOFT_DIRTY),
+	KEPT(THP_PTE_FORKED, UFFD_WP),
+	ROW(THP_PTE_MPROTECT, MPROTECT_STORE, RO, COHERENT),
+	ROW(THP_PTE_MPROTECT, PROC_MEM, RO, COHERENT),
+	ROW(THP_PTE_MPROTECT, FORK_STORE, RO, COHERENT),
 };
 
 const size_t rp_ncases = sizeof(rp_cases) / sizeof(rp_cases[0]);
 
 const char *rp_case_name(const struct rp_case *c)
 {
-	static char names[sizeof(rp_cases) / sizeof(rp_cases[0])][64];
+	static char names[sizeof(rp_cases) / sizeof(rp_cases[0])][80];
 	size_t i = (size_t)(c - rp_cases);
 
 	if (i >= rp_ncases)
 		return "?";
 	if (!names[i][0])
-		snprintf(names[i], sizeof(names[i]), "%s.%s", rp_backing_info(c->backing)->name,
-			 rp_mutation_info(c->mutation)->name);
+		snprintf(names[i], sizeof(names[i]), "%s%s%s.%s",
+			 rp_backing_info(c->backing)->name, c->mark ? "." : "",
+			 c->mark ? rp_mark_name(c->mark) : "", rp_mutation_info(c->mutation)->name);
 	return names[i];
+}
+
+const char *rp_mark_name(enum rp_mark k)
+{
+	static const char *const n[] = { "", "softdirty_kept", "uffd_wp_kept" };
+
+	return n[k];
 }
 
 const char *rp_access_name(enum rp_access a)
@@ -93,7 +136,7 @@ const char *rp_status_name(enum rp_status s)
 const char *rp_verdict_name(enum rp_verdict v)
 {
 	static const char *const n[] = {
-		"COHERENT", "STALE", "REFUSED", "DIVERGED", "ERROR", "SKIPPED"
+		"COHERENT", "STALE", "REFUSED", "DIVERGED", "ERROR", "SKIPPED", "TIMEOUT"
 	};
 
 	return n[v];
@@ -139,8 +182,11 @@ void rp_judge(struct rp_result *r, int timeout_s)
 
 	/* a crashed or hung child costs its case, whatever else it saw */
 	if (o->timed_out) {
-		fail(r, RP_V_ERROR);
-		add(r, "case timed out after %d s (child killed)", timeout_s);
+		fail(r, RP_V_TIMEOUT);
+		add(r, "case did not finish within %d s%s%s (child killed)", timeout_s,
+		    o->progress[0] ? ": stuck in " : "", o->progress);
+		if (o->thp_split_pmd > 0)
+			add(r, "thp_split_pmd +%lld during the case", o->thp_split_pmd);
 		return;
 	}
 	if (o->signal) {
@@ -229,9 +275,35 @@ void rp_judge(struct rp_result *r, int timeout_s)
 		add(r, "rule 3: registration replaced %d/%d page frames of unshared memory",
 		    o->pfn_changed, o->pages);
 	}
+	if (o->pfn_changed_excl > 0 && (bi->flags & RP_BF_UNSHARE_PART)) {
+		r->status = RP_FAIL;
+		add(r, "rule 3: registration replaced %d/%d page frames that were mapped exclusively "
+		    "(never shared)", o->pfn_changed_excl, o->pages);
+	}
 	if (o->uffd_wp_events > 0) {
 		r->status = RP_FAIL;
 		add(r, "rule 3: registration raised %d uffd-wp fault(s)", o->uffd_wp_events);
+	}
+	/* ... and keeps what was there: the "kept" rows */
+	if (o->sd_lost > 0) {
+		r->status = RP_FAIL;
+		add(r, "rule 3: registration dropped soft-dirty from %d/%d marked pages", o->sd_lost,
+		    o->marked);
+	}
+	if (o->wp_lost > 0) {
+		r->status = RP_FAIL;
+		add(r, "rule 3: registration dropped uffd-wp protection from %d/%d marked pages",
+		    o->wp_lost, o->marked);
+	}
+	if (o->wp_added > 0) {
+		r->status = RP_FAIL;
+		add(r, "rule 3: registration set uffd-wp on %d unprotected pages", o->wp_added);
+	}
+	if (o->wp_write_bad > 0) {
+		r->status = RP_FAIL;
+		add(r, "rule 3: the write after registration raised %d WP fault(s) for %d protected "
+		    "unit(s), %d unit(s) not exactly one (protected) or none (unprotected)",
+		    o->wp_write_faults, o->wp_units, o->wp_write_bad);
 	}
 	if (o->note[0])
 		add(r, "%s", o->note);

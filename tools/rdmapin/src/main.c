@@ -196,9 +196,11 @@ static void list_cases(const char *globs)
 
 		if (!rp_case_match(c, globs[0] ? globs : NULL))
 			continue;
-		printf("%-34s %-11s %-18s %s\n", rp_case_name(c),
+		printf("%-48s %-11s %-18s %s%s\n", rp_case_name(c),
 		       c->access == RP_A_RO ? "read-only" : "writable", rp_expect_name(c->expect),
-		       rp_mutation_info(c->mutation)->desc);
+		       c->mark == RP_MK_SOFT_DIRTY ? "every other page made soft-dirty (mremap out "
+		       "and back), then: " : c->mark == RP_MK_UFFD_WP ? "every other page uffd-wp "
+		       "protected, then: " : "", rp_mutation_info(c->mutation)->desc);
 	}
 }
 

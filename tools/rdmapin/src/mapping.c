@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -46,11 +48,49 @@ static const struct rp_backing_info backings[RP_B__COUNT] = {
 		"file in $TMPDIR opened O_RDWR, MAP_SHARED PROT_READ" },
 	[RP_B_ANON_UFFD_WP] = { "anon_uffd_wp", RP_BF_ANON | RP_BF_UFFD_WP,
 		"anonymous private, written, registered with userfaultfd-wp and write-protected" },
+	[RP_B_SHMEM_THP_PRIVATE] = { "shmem_thp_private", RP_BF_FILE | RP_BF_THP | RP_BF_UNSHARE,
+		"2 MiB file on a huge=always tmpfs, MAP_PRIVATE, read-faulted: a page-cache THP "
+		"mapped by a PMD" },
+	[RP_B_KSM_MERGED] = { "ksm_merged", RP_BF_ANON | RP_BF_KSM | RP_BF_UNSHARE,
+		"anonymous private, identical pages, MADV_MERGEABLE, merged by ksmd: one KSM page" },
+	[RP_B_THP_PTE_FORKED] = { "thp_pte_forked",
+		RP_BF_ANON | RP_BF_THP | RP_BF_PTE_MAPPED | RP_BF_UNSHARE | RP_BF_UNSHARE_PART,
+		"written THP, upper 1 MiB MADV_DONTFORK (PTE-maps it), fork(): lower half shared "
+		"with a live child, upper half exclusive" },
+	[RP_B_THP_PTE_MPROTECT] = { "thp_pte_mprotect",
+		RP_BF_ANON | RP_BF_THP | RP_BF_PTE_MAPPED | RP_BF_UNSHARE,
+		"written THP shared with a live child after fork(), then PTE-mapped in the parent "
+		"by mprotect(PROT_READ) of its lower 1 MiB" },
 };
 
 const struct rp_backing_info *rp_backing_info(enum rp_backing b)
 {
 	return b < RP_B__COUNT ? &backings[b] : NULL;
+}
+
+void rp_map_initial(enum rp_backing kind, void *buf, size_t len, uint64_t seed)
+{
+	unsigned int f = rp_backing_info(kind)->flags;
+	size_t off;
+
+	if (f & RP_BF_ZERO) {
+		memset(buf, 0, len);
+	} else if (f & RP_BF_KSM) {
+		rp_pattern_fill(buf, len < RP_BASE_PAGE ? len : RP_BASE_PAGE, seed, 0);
+		for (off = RP_BASE_PAGE; off < len; off += RP_BASE_PAGE)
+			memcpy((unsigned char *)buf + off, buf, RP_BASE_PAGE);
+	} else {
+		rp_pattern_fill(buf, len, seed, 0);
+	}
+}
+
+size_t rp_map_mark_unit(const struct rp_map *m)
+{
+	unsigned int f = rp_backing_info(m->kind)->flags;
+
+	if ((f & RP_BF_HUGETLB) || ((f & RP_BF_THP) && !(f & RP_BF_PTE_MAPPED)))
+		return m->len;
+	return RP_BASE_PAGE;
 }
 
 static int read_sysfs(const char *path, char *buf, size_t len)
@@ -67,6 +107,19 @@ static int read_sysfs(const char *path, char *buf, size_t len)
 		return -errno;
 	buf[n] = 0;
 	return 0;
+}
+
+static int write_sysfs(const char *path, const char *val)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
 }
 
 static int thp_available(bool zero, char *why, size_t whylen)
@@ -285,6 +338,141 @@ static int fork_sharer(struct rp_map *m, int timeout_ms)
 	return 0;
 }
 
+/* Is /dev/shm a tmpfs whose files get THPs (huge=always|within_size, or shmem_enabled force)? */
+static bool shm_is_huge(void)
+{
+	char line[512], buf[128];
+	bool huge = false;
+	FILE *f;
+
+	if (!read_sysfs("/sys/kernel/mm/transparent_hugepage/shmem_enabled", buf, sizeof(buf)) &&
+	    strstr(buf, "[force]"))
+		return dir_is_tmpfs("/dev/shm");
+	f = fopen("/proc/self/mounts", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "tmpfs /dev/shm tmpfs ", 21) || strstr(line, " /dev/shm tmpfs "))
+			huge = strstr(line, "huge=always") || strstr(line, "huge=within_size");
+	fclose(f);
+	return huge;
+}
+
+/*
+ * A directory on a tmpfs that gives files THPs: as root our own huge=always mount on a private
+ * temporary directory, in a private mount namespace where possible (the caller detaches it
+ * once the file is made: *mounted), else /dev/shm when it already is huge.
+ */
+static int huge_tmpfs_dir(char *dir, size_t len, bool *mounted, char *why, size_t whylen)
+{
+	int err = EPERM;
+
+	*mounted = false;
+	snprintf(dir, len, "/tmp/rdmapin-huge.XXXXXX");
+	if (geteuid() == 0 && mkdtemp(dir)) {
+		if (!unshare(CLONE_NEWNS))
+			mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+		if (!mount("rdmapin", dir, "tmpfs", MS_NOSUID | MS_NODEV,
+			   "huge=always,size=8m,mode=0700")) {
+			*mounted = true;
+			return 0;
+		}
+		err = errno;
+		rmdir(dir);
+	}
+	if (shm_is_huge()) {
+		snprintf(dir, len, "/dev/shm");
+		return 0;
+	}
+	snprintf(why, whylen, "no tmpfs with THPs: mount -t tmpfs -o huge=always %s (%s) and "
+		 "/dev/shm is not huge=always|within_size", geteuid() ? "needs root" : "failed",
+		 strerrorname_np(err) ?: "?");
+	return -EOPNOTSUPP;
+}
+
+/*
+ * Merge the identical pages of m with KSM: MADV_MERGEABLE, start ksmd if it is stopped (and
+ * stop it again afterwards: run=0 keeps merged pages merged), wait until every page maps one
+ * KSM page (kpageflags KPF_KSM), bounded.
+ */
+static int ksm_merge(struct rp_map *m, int timeout_ms, char *why, size_t whylen)
+{
+	static const char run_path[] = "/sys/kernel/mm/ksm/run";
+	size_t n = rp_map_base_pages(m), i, merged = 0;
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int waited, bound = timeout_ms / 2 < 30000 ? timeout_ms / 2 : 30000;
+	bool started = false;
+	char run[16], sharing[32] = "?";
+	uint64_t *pm, kpf;
+	int ret;
+
+	if (n < 2) {
+		snprintf(why, whylen, "KSM needs at least two identical pages (--pages >= 2)");
+		return -EOPNOTSUPP;
+	}
+	if (madvise(m->addr, m->len, MADV_MERGEABLE)) {
+		ret = -errno;
+		snprintf(why, whylen, "no KSM: madvise(MADV_MERGEABLE): %s",
+			 strerrorname_np(-ret) ?: "?");
+		return ret == -EINVAL ? -EOPNOTSUPP : ret;
+	}
+	if (read_sysfs(run_path, run, sizeof(run))) {
+		snprintf(why, whylen, "no KSM (no %s)", run_path);
+		return -EOPNOTSUPP;
+	}
+	pm = calloc(n, sizeof(*pm));
+	if (!pm)
+		return -ENOMEM;
+	if (run[0] != '1') {
+		const char *no = getenv("RDMAPIN_NO_KSMD");
+
+		ret = no && *no ? -EPERM : write_sysfs(run_path, "1");
+		if (ret) {
+			snprintf(why, whylen, "ksmd is stopped and rdmapin may not start it (%s: %s)",
+				 no && *no ? "RDMAPIN_NO_KSMD is set" : run_path,
+				 strerrorname_np(-ret) ?: "?");
+			ret = -EOPNOTSUPP;
+			goto out;
+		}
+		started = true;
+	}
+	for (waited = 0; waited <= bound; waited += 20) {
+		ret = rp_pagemap_read(m->addr, n, pm);
+		if (ret)
+			goto out;
+		if (!rp_pfns_visible(pm, n)) {
+			snprintf(why, whylen, "KSM merging cannot be verified: pagemap shows no PFNs "
+				 "(needs CAP_SYS_ADMIN)");
+			ret = -EOPNOTSUPP;
+			goto out;
+		}
+		for (merged = 0, i = 0; i < n; i++)
+			merged += (pm[i] & RP_PM_PRESENT) &&
+				  (pm[i] & RP_PM_PFN_MASK) == (pm[0] & RP_PM_PFN_MASK) &&
+				  !rp_kpageflags(pm[i] & RP_PM_PFN_MASK, &kpf) &&
+				  (kpf & (1ULL << RP_KPF_KSM));
+		if (merged == n)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	read_sysfs("/sys/kernel/mm/ksm/pages_sharing", sharing, sizeof(sharing));
+	sharing[strcspn(sharing, "\n")] = 0;
+	if (merged != n) {
+		snprintf(why, whylen, "ksmd merged %zu/%zu pages within %d ms (pages_sharing %s)",
+			 merged, n, bound, sharing);
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	snprintf(m->verified, sizeof(m->verified), "KPF_KSM, one PFN, %d ms (pages_sharing %.12s)",
+		 waited, sharing);
+	ret = 0;
+out:
+	if (started)
+		write_sysfs(run_path, "0");
+	free(pm);
+	return ret;
+}
+
 int rp_map_create(struct rp_map *m, enum rp_backing kind, size_t pages, uint64_t seed,
 		  int timeout_ms, char *why, size_t whylen)
 {
@@ -342,11 +530,18 @@ int rp_map_create(struct rp_map *m, enum rp_backing kind, size_t pages, uint64_t
 			return ret;
 		p = mmap(want, m->len, PROT_READ, MAP_PRIVATE | MAP_FIXED, m->fd, 0);
 	} else {
-		bool shared = bi->flags & RP_BF_SHARED;
+		bool shared = bi->flags & RP_BF_SHARED, mounted = false;
+		char hdir[64];
 
 		dir = getenv("TMPDIR");
 		if (!dir || !*dir)
 			dir = "/tmp";
+		if (kind == RP_B_SHMEM_THP_PRIVATE) {
+			ret = huge_tmpfs_dir(hdir, sizeof(hdir), &mounted, why, whylen);
+			if (ret)
+				return ret;
+			dir = hdir;
+		}
 		if (kind == RP_B_TMPFS_PRIVATE && !dir_is_tmpfs(dir)) {
 			if (!dir_is_tmpfs("/dev/shm")) {
 				snprintf(why, whylen, "neither $TMPDIR (%s) nor /dev/shm is tmpfs", dir);
@@ -356,6 +551,10 @@ int rp_map_create(struct rp_map *m, enum rp_backing kind, size_t pages, uint64_t
 		}
 		ret = make_file(m, dir, kind == RP_B_MEMFD_PRIVATE, kind == RP_B_FILE_SHARED_RW,
 				seed, why, whylen);
+		if (mounted) { /* the open file keeps the detached mount alive */
+			umount2(dir, MNT_DETACH);
+			rmdir(dir);
+		}
 		if (ret)
 			return ret;
 		p = mmap(want, m->len, PROT_READ, (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED,
@@ -383,16 +582,30 @@ int rp_map_create(struct rp_map *m, enum rp_backing kind, size_t pages, uint64_t
 
 populate:
 	if ((bi->flags & RP_BF_ANON) && !(bi->flags & RP_BF_ZERO))
-		rp_pattern_fill(m->addr, m->len, seed, 0);
+		rp_map_initial(kind, m->addr, m->len, seed);
 	else
 		touch_read(m);
-	if (kind == RP_B_ANON_FORKED) {
+	if (kind == RP_B_THP_PTE_FORKED &&
+	    madvise(m->addr + m->len / 2, m->len / 2, MADV_DONTFORK)) {
+		ret = -errno;
+		snprintf(why, whylen, "madvise(MADV_DONTFORK): %s", strerrorname_np(-ret) ?: "?");
+		return ret;
+	}
+	if (kind == RP_B_ANON_FORKED || kind == RP_B_THP_PTE_FORKED ||
+	    kind == RP_B_THP_PTE_MPROTECT) {
 		ret = fork_sharer(m, timeout_ms);
 		if (ret) {
 			snprintf(why, whylen, "fork (sharer child): %s", strerrorname_np(-ret) ?: "?");
 			return ret;
 		}
 	}
+	if (kind == RP_B_THP_PTE_MPROTECT && mprotect(m->addr, m->len / 2, PROT_READ)) {
+		ret = -errno;
+		snprintf(why, whylen, "mprotect(lower half): %s", strerrorname_np(-ret) ?: "?");
+		return ret;
+	}
+	if (bi->flags & RP_BF_KSM)
+		return ksm_merge(m, timeout_ms, why, whylen);
 	return 0;
 }
 
@@ -475,6 +688,71 @@ int rp_map_check(struct rp_map *m, char *why, size_t whylen)
 			 kret ? "2 MiB-aligned contiguous PFNs" :
 			 hugetlb ? "KPF_HUGE" :
 			 m->kind == RP_B_THP_ZERO ? "KPF_THP|KPF_ZERO_PAGE" : "KPF_THP");
+		break;
+	}
+	case RP_B_SHMEM_THP_PRIVATE: {
+		long pmd_kb = rp_smaps_kb(m->addr, m->len, "ShmemPmdMapped:");
+
+		ret = -EOPNOTSUPP;
+		for (i = 0; i < n; i++)
+			if (!(pm[i] & RP_PM_FILE))
+				goto bad;
+		if (!pfns || kret) {
+			snprintf(why, whylen, "a page-cache THP cannot be verified without PFNs and "
+				 "/proc/kpageflags (needs CAP_SYS_ADMIN)");
+			goto out;
+		}
+		if (!(kpf & (1ULL << RP_KPF_THP)) || (kpf & (1ULL << RP_KPF_ANON)) ||
+		    !pfns_huge(pm, n)) {
+			snprintf(why, whylen, "the tmpfs file got no THP in the page cache (kpageflags "
+				 "0x%llx: THP and not anon wanted)", (unsigned long long)kpf);
+			goto out;
+		}
+		if (pmd_kb < (long)(m->len >> 10)) {
+			snprintf(why, whylen, "the page-cache THP is not mapped by a PMD (smaps "
+				 "ShmemPmdMapped %ld kB)", pmd_kb);
+			goto out;
+		}
+		snprintf(m->verified, sizeof(m->verified), "KPF_THP, not anon, ShmemPmdMapped %ld kB",
+			 pmd_kb);
+		break;
+	}
+	case RP_B_KSM_MERGED:
+		for (i = 0; pfns && i < n; i++) {
+			uint64_t f = 0;
+
+			if ((pm[i] & RP_PM_FILE) ||
+			    (pm[i] & RP_PM_PFN_MASK) != (pm[0] & RP_PM_PFN_MASK) ||
+			    rp_kpageflags(pm[i] & RP_PM_PFN_MASK, &f) || !(f & (1ULL << RP_KPF_KSM)))
+				goto bad;
+		}
+		if (!m->verified[0])
+			snprintf(m->verified, sizeof(m->verified), "unverified (no PFNs)");
+		break;
+	case RP_B_THP_PTE_FORKED:
+	case RP_B_THP_PTE_MPROTECT: {
+		long pmd_kb = rp_smaps_kb(m->addr, m->len, "AnonHugePages:");
+
+		if ((pfns && !pfns_huge(pm, n)) || (!kret && !(kpf & (1ULL << RP_KPF_THP)))) {
+			snprintf(why, whylen, "a write fault did not allocate a THP (no free 2 MiB "
+				 "block?)");
+			ret = -EOPNOTSUPP;
+			goto out;
+		}
+		if (pmd_kb != 0) {
+			i = 0;
+			goto bad; /* still mapped by a PMD */
+		}
+		for (i = 0; i < n; i++) {
+			bool excl = m->kind == RP_B_THP_PTE_FORKED && i >= n / 2;
+
+			if ((pm[i] & RP_PM_FILE) || !!(pm[i] & RP_PM_EXCLUSIVE) != excl)
+				goto bad;
+		}
+		snprintf(m->verified, sizeof(m->verified), "%s, PTE-mapped, %s",
+			 !pfns ? "THP?" : kret ? "contiguous PFNs" : "KPF_THP",
+			 m->kind == RP_B_THP_PTE_FORKED ? "lower half shared, upper exclusive" :
+			 "shared with the child");
 		break;
 	}
 	case RP_B_ANON_POPULATED:

@@ -31,6 +31,10 @@ enum rp_backing {
 	RP_B_FILE_SHARED_RO,
 	RP_B_FILE_SHARED_RW,
 	RP_B_ANON_UFFD_WP,
+	RP_B_SHMEM_THP_PRIVATE,
+	RP_B_KSM_MERGED,
+	RP_B_THP_PTE_FORKED,
+	RP_B_THP_PTE_MPROTECT,
 	RP_B__COUNT
 };
 
@@ -44,6 +48,13 @@ enum rp_backing {
 #define RP_BF_RO_FD (1u << 6)    /* mapped from an O_RDONLY fd: the process cannot write it */
 #define RP_BF_UNSHARE (1u << 7)  /* pages are shared: a R/O pin may replace them (unshare) */
 #define RP_BF_UFFD_WP (1u << 8)  /* registered with uffd-wp and write-protected by the runner */
+#define RP_BF_KSM (1u << 9)      /* KSM-merged anonymous pages (one page content repeated) */
+#define RP_BF_PTE_MAPPED (1u << 10) /* a THP mapped by PTEs, not by a PMD */
+/*
+ * Partly shared: only pages that were not mapped exclusively (pagemap bit 56) before the
+ * registration may be unshared; the others were never shared and must be pinned in place.
+ */
+#define RP_BF_UNSHARE_PART (1u << 11)
 
 struct rp_backing_info {
 	const char *name;
@@ -77,6 +88,20 @@ struct rp_map {
  */
 int rp_map_create(struct rp_map *m, enum rp_backing kind, size_t pages, uint64_t seed,
 		  int timeout_ms, char *why, size_t whylen);
+
+/*
+ * rp_map_initial - the content a fresh backing of kind holds (len bytes): zeros for never-written
+ * kinds, one page of the step-0 pattern repeated for KSM (identical pages merge), else the
+ * step-0 pattern.
+ */
+void rp_map_initial(enum rp_backing kind, void *buf, size_t len, uint64_t seed);
+
+/*
+ * rp_map_mark_unit - the granularity at which the runner marks pages (soft-dirty, uffd-wp) for
+ * the "kept" cases: the whole 2 MiB page where it is mapped by one PMD or is a hugetlb page
+ * (marking part of it would split the mapping), else 4 KiB; every even unit is marked.
+ */
+size_t rp_map_mark_unit(const struct rp_map *m);
 
 /* rp_map_make_ro - mprotect(PROT_READ) the registered range. */
 int rp_map_make_ro(struct rp_map *m);

@@ -6,6 +6,7 @@
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -77,6 +78,78 @@ int rp_kpageflags(uint64_t pfn, uint64_t *flags)
 	else if (got != 8)
 		ret = -ENOENT;
 	close(fd);
+	return ret;
+}
+
+long long rp_vmstat(const char *name)
+{
+	char line[256];
+	size_t n = strlen(name);
+	long long v = -ENOENT;
+	FILE *f;
+
+	f = fopen("/proc/vmstat", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ' ') {
+			v = strtoll(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+long rp_smaps_kb(const void *addr, size_t len, const char *field)
+{
+	uintptr_t a = (uintptr_t)addr, e = a + len;
+	unsigned long lo, hi;
+	size_t n = strlen(field);
+	bool in = false, found = false;
+	char line[512];
+	long sum = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/smaps", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = lo < e && hi > a;
+			continue;
+		}
+		if (in && !strncmp(line, field, n)) {
+			sum += strtol(line + n, NULL, 10);
+			found = true;
+		}
+	}
+	fclose(f);
+	return found ? sum : -ENOENT;
+}
+
+int rp_soft_dirty_mark(void *addr, size_t len)
+{
+	size_t align = len >= (2UL << 20) ? (2UL << 20) : RP_BASE_PAGE;
+	size_t rlen = len + align;
+	uintptr_t t;
+	void *r, *p;
+	int ret = 0;
+
+	r = mmap(NULL, rlen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		return -errno;
+	t = ((uintptr_t)r + align - 1) & ~(uintptr_t)(align - 1);
+	p = mremap(addr, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)t);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		goto out;
+	}
+	p = mremap((void *)t, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, addr);
+	if (p == MAP_FAILED)
+		ret = -errno; /* the range is at t now: the caller's mapping is gone */
+out:
+	if (!ret)
+		munmap(r, rlen);
 	return ret;
 }
 
@@ -198,11 +271,15 @@ static void *uffd_handler(void *arg)
 			continue;
 		page = msg.arg.pagefault.address & ~(uint64_t)(RP_BASE_PAGE - 1);
 		if (msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP) {
+			uint64_t unit = (page - (uintptr_t)u->addr) / u->resolve;
 			int ret;
 
 			/* count before resolving: resolving wakes the faulting thread */
+			if (u->faults && unit < u->nunits)
+				__atomic_add_fetch(&u->faults[unit], 1, __ATOMIC_SEQ_CST);
 			__atomic_add_fetch(&u->wp_events, 1, __ATOMIC_SEQ_CST);
-			ret = uffd_unprotect(u->uffd, page, RP_BASE_PAGE);
+			page = (uintptr_t)u->addr + unit * u->resolve;
+			ret = uffd_unprotect(u->uffd, page, u->resolve);
 			if (ret)
 				u->handler_err = ret;
 		} else {
@@ -218,6 +295,12 @@ static void *uffd_handler(void *arg)
 
 int rp_uffd_wp_arm(struct rp_uffd_wp *u, void *addr, size_t len, const char **step)
 {
+	return rp_uffd_wp_arm_marked(u, addr, len, len, RP_BASE_PAGE, step);
+}
+
+int rp_uffd_wp_arm_marked(struct rp_uffd_wp *u, void *addr, size_t len, size_t mark_unit,
+			  size_t resolve, const char **step)
+{
 	struct uffdio_register reg = {
 		.range = { .start = (uintptr_t)addr, .len = len },
 		.mode = UFFDIO_REGISTER_MODE_WP,
@@ -232,10 +315,19 @@ int rp_uffd_wp_arm(struct rp_uffd_wp *u, void *addr, size_t len, const char **st
 	u->uffd = -1;
 	u->addr = addr;
 	u->len = len;
+	u->resolve = resolve;
+	u->nunits = len / resolve;
+	u->faults = calloc(u->nunits, sizeof(*u->faults));
+	if (!u->faults) {
+		*step = "calloc(uffd fault counters)";
+		return -ENOMEM;
+	}
 	u->uffd = uffd_open();
 	if (u->uffd < 0) {
 		*step = "userfaultfd";
-		return u->uffd;
+		ret = u->uffd;
+		u->uffd = -1;
+		goto close_uffd;
 	}
 	ret = uffd_api(u->uffd);
 	if (ret) {
@@ -252,10 +344,16 @@ int rp_uffd_wp_arm(struct rp_uffd_wp *u, void *addr, size_t len, const char **st
 		*step = "UFFDIO_REGISTER: no UFFDIO_WRITEPROTECT on this range";
 		goto close_uffd;
 	}
-	if (ioctl(u->uffd, UFFDIO_WRITEPROTECT, &wp)) {
-		ret = -errno;
-		*step = "UFFDIO_WRITEPROTECT";
-		goto close_uffd;
+	for (size_t off = 0; off < len; off += mark_unit) {
+		if (!rp_marked(off, mark_unit))
+			continue;
+		wp.range.start = (uintptr_t)addr + off;
+		wp.range.len = mark_unit < len - off ? mark_unit : len - off;
+		if (ioctl(u->uffd, UFFDIO_WRITEPROTECT, &wp)) {
+			ret = -errno;
+			*step = "UFFDIO_WRITEPROTECT";
+			goto close_uffd;
+		}
 	}
 	ret = -pthread_create(&u->thread, NULL, uffd_handler, u);
 	if (ret) {
@@ -266,8 +364,11 @@ int rp_uffd_wp_arm(struct rp_uffd_wp *u, void *addr, size_t len, const char **st
 	return 0;
 
 close_uffd:
-	close(u->uffd); /* also unregisters and drops the write protection */
+	if (u->uffd >= 0)
+		close(u->uffd); /* also unregisters and drops the write protection */
 	u->uffd = -1;
+	free(u->faults);
+	u->faults = NULL;
 	return ret;
 }
 
@@ -287,4 +388,6 @@ void rp_uffd_wp_disarm(struct rp_uffd_wp *u)
 		close(u->uffd);
 		u->uffd = -1;
 	}
+	free(u->faults);
+	u->faults = NULL;
 }

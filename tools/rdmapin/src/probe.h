@@ -28,6 +28,7 @@
 /* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h) */
 #define RP_KPF_ANON 12
 #define RP_KPF_HUGE 17
+#define RP_KPF_KSM 21
 #define RP_KPF_THP 22
 #define RP_KPF_ZERO_PAGE 24
 
@@ -45,6 +46,27 @@ int rp_count_pfn_changed(const uint64_t *before, const uint64_t *after, size_t n
 
 /* rp_kpageflags - the kpageflags word of pfn (-EACCES/-ENOENT without access). */
 int rp_kpageflags(uint64_t pfn, uint64_t *flags);
+
+/*
+ * rp_vmstat - the counter name of /proc/vmstat (e.g. "thp_split_pmd"), or -errno (-ENOENT when
+ * the kernel has no such counter).
+ */
+long long rp_vmstat(const char *name);
+
+/*
+ * rp_smaps_kb - the sum of the "field" values (e.g. "ShmemPmdMapped:", kB) of the VMAs in
+ * /proc/self/smaps that overlap [addr, addr + len), or -errno.
+ */
+long rp_smaps_kb(const void *addr, size_t len, const char *field);
+
+/*
+ * rp_soft_dirty_mark - make the page-table entries of [addr, addr + len) soft-dirty without
+ * writing to the pages: mremap() the range out to a scratch address and back, move_ptes() /
+ * move_huge_pmd() mark every moved entry soft-dirty (the pages stay the same, shared or not).
+ * addr and len must be 2 MiB aligned for a PMD-mapped range (else the move splits the PMD).
+ * Not for KSM (mremap unmerges) or hugetlb (pagemap shows only the VMA flag).
+ */
+int rp_soft_dirty_mark(void *addr, size_t len);
 
 /* rp_clear_soft_dirty - write "4" to /proc/self/clear_refs. */
 int rp_clear_soft_dirty(void);
@@ -67,6 +89,9 @@ struct rp_uffd_wp {
 	int uffd;
 	void *addr;
 	size_t len;
+	size_t resolve;           /* the handler un-protects this much around a fault */
+	size_t nunits;            /* len / resolve */
+	unsigned int *faults;     /* WP faults per resolve unit (NULL: not counted per unit) */
 	pthread_t thread;
 	bool running;
 	volatile int stop;
@@ -81,6 +106,21 @@ struct rp_uffd_wp {
 int rp_uffd_wp_supported(char *why, size_t whylen);
 
 int rp_uffd_wp_arm(struct rp_uffd_wp *u, void *addr, size_t len, const char **step);
+
+/*
+ * rp_uffd_wp_arm_marked - as rp_uffd_wp_arm(), but write-protect only the even-numbered
+ * mark_unit-sized pieces of the range (mark_unit >= len: all of it), resolve faults in
+ * resolve-sized units (2 MiB for hugetlb, where UFFDIO_WRITEPROTECT needs huge-page ranges)
+ * and count the WP faults per resolve unit in u->faults.
+ */
+int rp_uffd_wp_arm_marked(struct rp_uffd_wp *u, void *addr, size_t len, size_t mark_unit,
+			  size_t resolve, const char **step);
+
+/* rp_marked - is the 4 KiB page at byte offset off marked when every even mark_unit is? */
+static inline bool rp_marked(size_t off, size_t mark_unit)
+{
+	return !((off / mark_unit) & 1);
+}
 long rp_uffd_wp_events(const struct rp_uffd_wp *u);
 void rp_uffd_wp_disarm(struct rp_uffd_wp *u);
 

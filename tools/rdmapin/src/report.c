@@ -113,6 +113,12 @@ static void ktap(FILE *f, const struct rp_run *run)
 				fprintf(f, "    # %s: %s reg=%s soft_dirty=%s pfn_changed=%s "
 					"uffd_wp=%s kmsg=%s\n", rp_case_name(r->c),
 					rp_verdict_name(r->verdict), t.reg, t.sd, t.pfn, t.uf, t.km);
+				if (r->c->mark)
+					fprintf(f, "    # %s: kept: marked=%d soft_dirty_lost=%d "
+						"uffd_wp_lost=%d uffd_wp_added=%d write_faults=%d/%d "
+						"units_off=%d\n", rp_case_name(r->c), o->marked,
+						o->sd_lost, o->wp_lost, o->wp_added,
+						o->wp_write_faults, o->wp_units, o->wp_write_bad);
 				if (o->backing_desc[0]) {
 					fprintf(f, "    # %s: ", rp_case_name(r->c));
 					ktap_text(f, o->backing_desc);
@@ -158,20 +164,20 @@ static void table(FILE *f, const struct rp_run *run)
 	fprintf(f, "rdmapin on %s, %zu pages per small-page backing\n", run->kernel, run->pages);
 	for (n = 0; n < run->nnotes; n++)
 		fprintf(f, "note: %s\n", run->notes[n]);
-	fprintf(f, "%-8s %-34s %-6s %-9s %-7s %-10s %-11s %-5s %-4s %s\n", "device", "case",
+	fprintf(f, "%-8s %-44s %-6s %-9s %-7s %-10s %-11s %-5s %-4s %s\n", "device", "case",
 		"status", "verdict", "reg", "soft_dirty", "pfn_changed", "uffd", "kmsg", "reason");
 	for (d = 0; d < run->ndevices; d++) {
 		const struct rp_device_result *dr = &run->devices[d];
 
 		if (!dr->n)
-			fprintf(f, "%-8s %-34s %-6s %-9s %-7s %-10s %-11s %-5s %-4s %s\n", dr->name,
+			fprintf(f, "%-8s %-44s %-6s %-9s %-7s %-10s %-11s %-5s %-4s %s\n", dr->name,
 				"*", "skip", "SKIPPED", "-", "-", "-", "-", "-", dr->skip_reason);
 		for (i = 0; i < dr->n; i++) {
 			const struct rp_result *r = &dr->results[i];
 			struct obs_text t;
 
 			obs_text(&t, r);
-			fprintf(f, "%-8s %-34s %-6s %-9s %-7s %-10s %-11s %-5s %-4s %s\n", dr->name,
+			fprintf(f, "%-8s %-44s %-6s %-9s %-7s %-10s %-11s %-5s %-4s %s\n", dr->name,
 				rp_case_name(r->c), rp_status_name(r->status),
 				rp_verdict_name(r->verdict), t.reg, t.sd, t.pfn, t.uf, t.km, r->reason);
 		}
@@ -245,6 +251,14 @@ static void json(FILE *f, const struct rp_run *run)
 				o->uffd_wp_events, o->kmsg_issues, o->pages,
 				o->data_diff >= 0 ? o->data_diff : o->baseline_diff);
 			rp_json_str(f, o->backing_desc);
+			fprintf(f, ",\"mark\":");
+			rp_json_str(f, rp_mark_name(r->c->mark));
+			fprintf(f, ",\"marked_pages\":%d,\"soft_dirty_lost\":%d,\"uffd_wp_lost\":%d,"
+				"\"uffd_wp_added\":%d,\"wp_write_faults\":%d,\"wp_write_units\":%d,"
+				"\"wp_write_units_off\":%d,\"pfn_changed_exclusive\":%d,"
+				"\"thp_split_pmd\":%lld", o->marked, o->sd_lost, o->wp_lost,
+				o->wp_added, o->wp_write_faults, o->wp_units, o->wp_write_bad,
+				o->pfn_changed_excl, o->thp_split_pmd);
 			fprintf(f, "}");
 		}
 		fprintf(f, "]}");

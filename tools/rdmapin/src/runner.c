@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,18 @@
 #include "probe.h"
 #include "runner.h"
 #include "transport.h"
+
+/*
+ * Where the case child is: a page shared with the parent, so that a child the parent has to
+ * kill on the timeout still tells which step hung (e.g. "ibv_reg_mr"). NULL in tests.
+ */
+static char *progress;
+
+static void at(const char *step)
+{
+	if (progress)
+		snprintf(progress, 48, "%s", step);
+}
 
 static void note(struct rp_obs *o, const char *text)
 {
@@ -76,9 +89,10 @@ void rp_run_case_child(const struct rp_config *cfg, const char *device, const st
 	struct ibv_mr *mr = NULL;
 	struct rp_tp *tp = NULL;
 	const char *step = NULL;
+	bool uffd_armed = (bi->flags & RP_BF_UFFD_WP) || c->mark == RP_MK_UFFD_WP;
 	uint64_t seed;
 	struct rp_map m;
-	size_t n;
+	size_t n, unit = RP_BASE_PAGE;
 	char why[192];
 	int ret;
 
@@ -88,11 +102,18 @@ void rp_run_case_child(const struct rp_config *cfg, const char *device, const st
 	o->soft_dirty = o->pfn_changed = o->uffd_wp_events = o->kmsg_issues = -1;
 	seed = rp_mix64((uint64_t)(c - rp_cases) * 0x10001ULL ^ (uint64_t)getpid() << 20);
 
-	if ((bi->flags & RP_BF_UFFD_WP) && !cfg->uffd_wp_ok) {
+	if (uffd_armed && !cfg->uffd_wp_ok) {
 		o->skip = 1;
 		note(o, cfg->uffd_wp_why);
 		return;
 	}
+	if (c->mark == RP_MK_SOFT_DIRTY && !cfg->soft_dirty_ok) {
+		o->skip = 1;
+		note(o, "soft-dirty marks cannot be judged: ");
+		strncat(o->note, cfg->soft_dirty_why, sizeof(o->note) - strlen(o->note) - 1);
+		return;
+	}
+	at("create backing");
 
 	why[0] = 0;
 	ret = rp_map_create(&m, c->backing, cfg->pages, seed, cfg->timeout_s * 1000, why,
@@ -115,10 +136,8 @@ void rp_run_case_child(const struct rp_config *cfg, const char *device, const st
 		set_err(o, -ENOMEM, "malloc");
 		goto free_bufs;
 	}
-	if (bi->flags & RP_BF_ZERO)
-		memset(expect, 0, m.len);
-	else
-		rp_pattern_fill(expect, m.len, seed, 0);
+	rp_map_initial(c->backing, expect, m.len, seed);
+	unit = rp_map_mark_unit(&m);
 
 	ret = rp_map_make_ro(&m);
 	if (ret) {
@@ -146,8 +165,18 @@ void rp_run_case_child(const struct rp_config *cfg, const char *device, const st
 		goto free_bufs;
 	}
 
-	if (bi->flags & RP_BF_UFFD_WP) {
-		ret = rp_uffd_wp_arm(&uffd, m.addr, m.len, &step);
+	if (uffd_armed) {
+		at("arm uffd-wp");
+		ret = rp_uffd_wp_arm_marked(&uffd, m.addr, m.len,
+					    c->mark == RP_MK_UFFD_WP ? unit : m.len,
+					    (bi->flags & RP_BF_HUGETLB) ? m.len : RP_BASE_PAGE, &step);
+		if (ret == -EINVAL && !(bi->flags & RP_BF_UFFD_WP)) {
+			o->skip = 1;
+			snprintf(why, sizeof(why), "uffd-wp is not available on %s mappings (%s: EINVAL)",
+				 bi->name, step);
+			note(o, why);
+			goto close_tp;
+		}
 		if (ret) {
 			set_err(o, ret, step);
 			goto close_tp;
@@ -160,16 +189,45 @@ void rp_run_case_child(const struct rp_config *cfg, const char *device, const st
 			goto disarm;
 		}
 	}
+	if (c->mark == RP_MK_SOFT_DIRTY) {
+		at("mark soft-dirty (mremap)");
+		for (size_t off = 0; off < m.len; off += unit) {
+			if (!rp_marked(off, unit))
+				continue;
+			ret = rp_soft_dirty_mark(m.addr + off, unit);
+			if (ret) {
+				set_err(o, ret, "mremap() out and back (soft-dirty mark)");
+				goto disarm;
+			}
+		}
+	}
 	ret = rp_pagemap_read(m.addr, n, pm_before);
 	if (ret) {
 		set_err(o, ret, "pagemap before registration");
 		goto disarm;
 	}
+	if (c->mark) {
+		uint64_t bit = c->mark == RP_MK_SOFT_DIRTY ? RP_PM_SOFT_DIRTY : RP_PM_UFFD_WP;
+		int wrong = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			o->marked += rp_marked(i * RP_BASE_PAGE, unit);
+			wrong += rp_marked(i * RP_BASE_PAGE, unit) != !!(pm_before[i] & bit);
+		}
+		if (wrong) {
+			snprintf(why, sizeof(why), "marking pages %s did not take: %d/%zu pages wrong "
+				 "before registration", rp_mark_name(c->mark), wrong, n);
+			set_err(o, -EPROTO, why);
+			goto disarm;
+		}
+	}
 
 	/* the registration under test */
+	at("ibv_reg_mr");
 	ret = rp_tp_reg(tp, m.addr, m.len, rp_access_flags(c->access), &mr);
+	at("after ibv_reg_mr");
 	o->reg_errno = ret < 0 ? -ret : 0;
-	if (bi->flags & RP_BF_UFFD_WP)
+	if (uffd_armed)
 		o->uffd_wp_events = (int)rp_uffd_wp_events(&uffd);
 
 	ret = rp_pagemap_read(m.addr, n, pm_after);
@@ -177,9 +235,17 @@ void rp_run_case_child(const struct rp_config *cfg, const char *device, const st
 		set_err(o, ret, "pagemap after registration");
 		goto dereg;
 	}
-	if (cfg->soft_dirty_ok)
-		o->soft_dirty = rp_count_soft_dirty(pm_after, n);
-	else
+	if (cfg->soft_dirty_ok) {
+		o->soft_dirty = 0;
+		for (size_t i = 0; i < n; i++) {
+			bool before = pm_before[i] & RP_PM_SOFT_DIRTY;
+			bool after = pm_after[i] & RP_PM_SOFT_DIRTY;
+
+			o->soft_dirty += after && !before;
+			if (c->mark == RP_MK_SOFT_DIRTY)
+				o->sd_lost += before && !after;
+		}
+	} else
 		note(o, "soft-dirty n/a: "), strncat(o->note, cfg->soft_dirty_why,
 						    sizeof(o->note) - strlen(o->note) - 1);
 	if (bi->flags & RP_BF_UFFD_WP) {
@@ -188,9 +254,23 @@ void rp_run_case_child(const struct rp_config *cfg, const char *device, const st
 			 count_bit(pm_after, n, RP_PM_UFFD_WP), n);
 		note(o, why);
 	}
-	if (rp_pfns_visible(pm_before, n) && rp_pfns_visible(pm_after, n))
+	if (c->mark == RP_MK_UFFD_WP) {
+		for (size_t i = 0; i < n; i++) {
+			bool before = pm_before[i] & RP_PM_UFFD_WP;
+			bool after = pm_after[i] & RP_PM_UFFD_WP;
+
+			o->wp_lost += before && !after;
+			o->wp_added += after && !before;
+		}
+	}
+	if (rp_pfns_visible(pm_before, n) && rp_pfns_visible(pm_after, n)) {
 		o->pfn_changed = rp_count_pfn_changed(pm_before, pm_after, n);
-	else
+		for (size_t i = 0; i < n; i++)
+			o->pfn_changed_excl += (pm_before[i] & RP_PM_EXCLUSIVE) &&
+					       !(pm_before[i] & RP_PM_FILE) &&
+					       (pm_before[i] & RP_PM_PFN_MASK) !=
+					       (pm_after[i] & RP_PM_PFN_MASK);
+	} else
 		note(o, "PFN probe n/a: pagemap shows no PFNs (needs CAP_SYS_ADMIN)");
 	if (o->reg_errno || !(rp_access_flags(c->access) & IBV_ACCESS_REMOTE_READ))
 		goto dereg;
@@ -200,11 +280,27 @@ void rp_run_case_child(const struct rp_config *cfg, const char *device, const st
 	if (read_compare(tp, mr, &m, remote, view, &o->baseline, &o->baseline_diff, o))
 		goto dereg;
 
+	if (c->mark == RP_MK_UFFD_WP) /* count only the mutation's faults from here */
+		for (size_t u = 0; u < uffd.nunits; u++)
+			__atomic_store_n(&uffd.faults[u], 0, __ATOMIC_SEQ_CST);
+	at(rp_mutation_info(c->mutation)->name);
 	ret = rp_mutate(c->mutation, &m, expect, seed, cfg->timeout_s * 1000, &mst, &step);
 	if (ret) {
 		set_err(o, ret, step);
 		goto finish_mutation;
 	}
+	if (c->mark == RP_MK_UFFD_WP) {
+		o->wp_write_faults = 0;
+		for (size_t u = 0; u < uffd.nunits; u++) {
+			unsigned int f = __atomic_load_n(&uffd.faults[u], __ATOMIC_SEQ_CST);
+			bool marked = rp_marked(u * uffd.resolve, unit);
+
+			o->wp_units += marked;
+			o->wp_write_faults += (int)f;
+			o->wp_write_bad += f != (marked ? 1u : 0u);
+		}
+	}
+	at("RDMA READ after the mutation");
 	memcpy(view, m.addr, m.len);
 	o->view_diff = rp_first_diff(view, expect, m.len);
 	read_compare(tp, mr, &m, remote, view, &o->data, &o->data_diff, o);
@@ -247,11 +343,19 @@ static void run_one(const struct rp_config *cfg, const char *device, struct rp_k
 	int p[2], status = 0;
 	pid_t pid;
 
+	long long split0 = rp_vmstat("thp_split_pmd"), split1;
+	char *prog;
+
 	memset(o, 0, sizeof(*o));
 	rp_kmsg_mark(kmsg);
+	prog = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (prog == MAP_FAILED)
+		prog = NULL;
 	if (pipe2(p, O_CLOEXEC)) {
 		o->valid = 1;
 		set_err(o, -errno, "pipe");
+		if (prog)
+			munmap(prog, 4096);
 		return;
 	}
 	fflush(NULL);
@@ -261,6 +365,8 @@ static void run_one(const struct rp_config *cfg, const char *device, struct rp_k
 		set_err(o, -errno, "fork (case child)");
 		close(p[0]);
 		close(p[1]);
+		if (prog)
+			munmap(prog, 4096);
 		return;
 	}
 	if (!pid) {
@@ -269,6 +375,7 @@ static void run_one(const struct rp_config *cfg, const char *device, struct rp_k
 
 		setpgid(0, 0);
 		close(p[0]);
+		progress = prog;
 		rp_run_case_child(cfg, device, r->c, &mine);
 		while (done < sizeof(mine)) {
 			ssize_t w = write(p[1], (char *)&mine + done, sizeof(mine) - done);
@@ -339,6 +446,13 @@ static void run_one(const struct rp_config *cfg, const char *device, struct rp_k
 		o->signal = WTERMSIG(status);
 	}
 	o->kmsg_issues = rp_kmsg_count(kmsg, o->kmsg_first, sizeof(o->kmsg_first));
+	split1 = rp_vmstat("thp_split_pmd");
+	o->thp_split_pmd = split0 >= 0 && split1 >= 0 ? split1 - split0 : -1;
+	if (prog) {
+		if (o->timed_out)
+			snprintf(o->progress, sizeof(o->progress), "%.47s", prog);
+		munmap(prog, 4096);
+	}
 }
 
 int rp_run_device(const struct rp_config *cfg, const char *device, struct rp_device_result *d)

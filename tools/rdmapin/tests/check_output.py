@@ -97,8 +97,8 @@ def check_ktap(text, min_tests):
 CASE_KEYS = {'name': str, 'backing': str, 'mutation': str, 'access': str, 'status': str,
              'reason': str, 'reg_errno': int, 'reg_error': str, 'verdict': str,
              'soft_dirty_pages': int, 'pfn_changed_pages': int, 'uffd_wp_events': int,
-             'kmsg_issues': int}
-VERDICTS = {'COHERENT', 'STALE', 'REFUSED', 'DIVERGED', 'ERROR', 'SKIPPED'}
+             'kmsg_issues': int, 'mark': str, 'marked_pages': int, 'thp_split_pmd': int}
+VERDICTS = {'COHERENT', 'STALE', 'REFUSED', 'DIVERGED', 'ERROR', 'SKIPPED', 'TIMEOUT'}
 STATUSES = {'pass', 'fail', 'skip'}
 
 
@@ -127,8 +127,9 @@ def check_json(text, min_tests):
                     raise Bad(f'json: case key {k!r} missing or not {t.__name__} in {c}')
             if c['status'] not in STATUSES or c['verdict'] not in VERDICTS:
                 raise Bad(f'json: bad status/verdict in {c["name"]}')
-            if c['name'] != f'{c["backing"]}.{c["mutation"]}':
-                raise Bad(f'json: name {c["name"]} is not backing.mutation')
+            want = '.'.join(x for x in (c['backing'], c['mark'], c['mutation']) if x)
+            if c['name'] != want:
+                raise Bad(f'json: name {c["name"]} is not backing[.mark].mutation')
             if c['status'] != 'pass' and not c['reason']:
                 raise Bad(f'json: {c["name"]} is {c["status"]} without a reason')
             counts[c['status']] += 1

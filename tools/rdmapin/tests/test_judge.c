@@ -129,7 +129,47 @@ int main(void)
 	expect(&r, RP_FAIL, RP_V_ERROR, "SEGV", "crash_costs_the_case");
 	r = clean("anon_zero.fork_store");
 	r.obs.timed_out = 1;
-	expect(&r, RP_FAIL, RP_V_ERROR, "timed out after 60 s", "timeout_costs_the_case");
+	expect(&r, RP_FAIL, RP_V_TIMEOUT, "did not finish within 60 s", "timeout_costs_the_case");
+	r = clean("shmem_thp_private.mprotect_store");
+	r.obs.timed_out = 1;
+	r.obs.thp_split_pmd = 1234567;
+	snprintf(r.obs.progress, sizeof(r.obs.progress), "ibv_reg_mr");
+	expect(&r, RP_FAIL, RP_V_TIMEOUT, "stuck in ibv_reg_mr", "timeout_names_the_step");
+	CHECK(strstr(r.reason, "thp_split_pmd +1234567"), "timeout_reports_thp_split_pmd # %s",
+	      r.reason);
+
+	/* the "kept" rows: lost and added marks, and the write's WP faults */
+	CHECK(find("anon_zero.softdirty_kept.mprotect_store") &&
+	      find("hugetlb_file_private.uffd_wp_kept.mprotect_store"), "kept_rows_named");
+	r = clean("tmpfs_private.softdirty_kept.mprotect_store");
+	r.obs.marked = 2, r.obs.pfn_changed = 4;
+	expect(&r, RP_PASS, RP_V_COHERENT, NULL, "kept_softdirty_pass");
+	r = clean("tmpfs_private.softdirty_kept.mprotect_store");
+	r.obs.marked = 2, r.obs.sd_lost = 2;
+	expect(&r, RP_FAIL, RP_V_COHERENT, "dropped soft-dirty from 2/2", "kept_softdirty_lost");
+	r = clean("tmpfs_private.softdirty_kept.mprotect_store");
+	r.obs.marked = 2, r.obs.soft_dirty = 2;
+	expect(&r, RP_FAIL, RP_V_COHERENT, "set soft-dirty on 2/4", "kept_softdirty_added");
+	r = clean("anon_zero.uffd_wp_kept.mprotect_store");
+	r.obs.marked = 2, r.obs.wp_lost = 1;
+	expect(&r, RP_FAIL, RP_V_COHERENT, "dropped uffd-wp protection from 1/2",
+	       "kept_uffd_wp_lost");
+	r = clean("anon_zero.uffd_wp_kept.mprotect_store");
+	r.obs.marked = 2, r.obs.wp_added = 1;
+	expect(&r, RP_FAIL, RP_V_COHERENT, "set uffd-wp on 1", "kept_uffd_wp_added");
+	r = clean("anon_zero.uffd_wp_kept.mprotect_store");
+	r.obs.marked = 2, r.obs.wp_units = 2, r.obs.wp_write_faults = 0, r.obs.wp_write_bad = 2;
+	expect(&r, RP_FAIL, RP_V_COHERENT, "raised 0 WP fault(s) for 2", "kept_uffd_wp_no_fault");
+	r = clean("anon_zero.uffd_wp_kept.mprotect_store");
+	r.obs.marked = 2, r.obs.wp_units = 2, r.obs.wp_write_faults = 2;
+	expect(&r, RP_PASS, RP_V_COHERENT, NULL, "kept_uffd_wp_pass");
+	r = clean("thp_pte_forked.mprotect_store");
+	r.obs.pfn_changed = 512, r.obs.pfn_changed_excl = 256, r.obs.pages = 512;
+	expect(&r, RP_FAIL, RP_V_COHERENT, "256/512 page frames that were mapped exclusively",
+	       "partly_shared_exclusive_replaced");
+	r = clean("thp_pte_forked.mprotect_store");
+	r.obs.pfn_changed = 256, r.obs.pages = 512;
+	expect(&r, RP_PASS, RP_V_COHERENT, NULL, "partly_shared_shared_half_unshared");
 
 	r = clean("hugetlb_private.fork_store");
 	r.obs.skip = 1;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -71,9 +72,7 @@ static void check_kind(enum rp_backing k, bool pfns)
 
 	/* content: step-0 pattern, or zeros for never-written kinds */
 	if (n == 4) {
-		rp_pattern_fill(buf, sizeof(buf), 42, 0);
-		if (bi->flags & RP_BF_ZERO)
-			memset(buf, 0, sizeof(buf));
+		rp_map_initial(k, buf, sizeof(buf), 42);
 		CHECK(!memcmp(buf, m.addr, sizeof(buf)), "%s.content", bi->name);
 	}
 
@@ -98,7 +97,7 @@ static void check_kind(enum rp_backing k, bool pfns)
 			CHECK(kpf & (1ULL << (bi->flags & RP_BF_HUGETLB ? RP_KPF_HUGE : RP_KPF_THP)),
 			      "%s.kpf_huge", bi->name);
 	} else if (bi->flags & RP_BF_ANON) {
-		bool excl = k != RP_B_ANON_FORKED;
+		bool excl = k != RP_B_ANON_FORKED && !(bi->flags & RP_BF_KSM);
 
 		for (ok = true, i = 0; i < n; i++)
 			ok &= !(pm[i] & RP_PM_FILE) && !!(pm[i] & RP_PM_EXCLUSIVE) == excl;
@@ -147,6 +146,7 @@ int main(void)
 	volatile unsigned char probe_page[1] = { 1 };
 
 	unit_begin();
+	setenv("RDMAPIN_NO_KSMD", "1", 1); /* never start the host's ksmd from a unit test */
 	pfns = !rp_pagemap_read((const void *)probe_page, 1, &pm) && rp_pfns_visible(&pm, 1);
 	for (k = 0; k < RP_B__COUNT; k++)
 		check_kind(k, pfns);
