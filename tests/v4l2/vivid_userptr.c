@@ -254,7 +254,7 @@ static struct {
 	int timeout_s;
 	bool list;
 	enum vu_inject inject;
-} opt = { .timeout_s = 30 };
+} opt = { .timeout_s = 20 };
 
 /* Set vivid's control NAME (found by name: vivid's private IDs are not in the UAPI). */
 static int set_ctrl_by_name(int fd, const char *name, int value)
@@ -815,7 +815,7 @@ static void usage(FILE *f)
 		"  --list      print the case names; run nothing\n"
 		"  --case      run only cases whose name matches GLOB (repeatable, up to %d)\n"
 		"  --timeout   seconds one case may take before its child is killed (1-%d, "
-		"default 30)\n"
+		"default 20)\n"
 		"  --inject    make every case hit FAULT, to check the harness's failure paths:\n",
 		VU_MAX_GLOBS, VU_TIMEOUT_MAX);
 	for (i = 0; i < NINJECTS; i++)
