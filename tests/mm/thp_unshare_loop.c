@@ -291,9 +291,10 @@ static void child(const char *method, const char *dev)
 		    pmd_kb);
 		_exit(4);
 	}
-	say("ready page-cache THP at pfn 0x%llx, mapped by a PMD (ShmemPmdMapped %ld kB), "
-	    "MAP_PRIVATE|PROT_READ; pinning with %s", (unsigned long long)pfn, pmd_kb,
-	    method);
+	/* the count right before the pin: the parent may read the line after the first split */
+	say("ready %lld page-cache THP at pfn 0x%llx, mapped by a PMD (ShmemPmdMapped %ld kB), "
+	    "MAP_PRIVATE|PROT_READ; pinning with %s", vmstat("thp_split_pmd"),
+	    (unsigned long long)pfn, pmd_kb, method);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (gfd >= 0) {
 		struct gup_test g = {
@@ -370,7 +371,7 @@ int main(int argc, char **argv)
 	};
 	const char *dev = NULL, *method = NULL;
 	long long s0, s1;
-	char line[512];
+	char line[512], *desc;
 	int secs = 10, p[2], c, status = 0, r;
 	long t0;
 	pid_t pid;
@@ -440,8 +441,8 @@ int main(int argc, char **argv)
 		reap(pid, &status, 5000);
 		return 4;
 	}
-	printf("# %s\n", line + 6);
-	s0 = vmstat("thp_split_pmd");
+	s0 = strtoll(line + 6, &desc, 10);
+	printf("# %s\n", desc + (*desc == ' '));
 	t0 = now_ms();
 	r = read_line(p[0], line, sizeof(line), t0 + secs * 1000L);
 	s1 = vmstat("thp_split_pmd");
