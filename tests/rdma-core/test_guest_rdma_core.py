@@ -199,6 +199,49 @@ class GuestRdmaCoreTest(unittest.TestCase):
 
     # --- the rest ------------------------------------------------------------------------
 
+    def test_list(self):
+        r = self.run_tool('--device', 'fake0', '--list', '--tests-dir', FAKE_TESTS)
+        self.assertEqual(r.rc, 0, r.err)
+        names = r.out.split()
+        self.assertEqual(len(names), 14 + 3)
+        self.assertIn('pyverbs.test_verdicts.Verdicts.test_a_pass', names)
+        self.assertEqual(names[-3:], ['perftest.ib_read_bw', 'perftest.ib_write_bw',
+                                      'perftest.ib_send_bw'])
+
+    def test_known_failures_file(self):
+        # Every line parses, names a kernel ci/vm-run knows and a reason; with the real tests
+        # prepared (tests/rdma-core/prepare), every TEST-GLOB matches a test.
+        import fnmatch
+        kernels = {'debian-6.1', 'debian-6.12', 'base', 'drivers-only', 'patched', 'debug',
+                   'coverage', '*'}
+        real = os.path.join(HERE, '..', '..', 'build', 'rdma-core-tests')
+        names = None
+        if os.path.isfile(os.path.join(real, 'run_tests.py')):
+            r = self.run_tool('--device', 'rxe0', '--list', '--tests-dir', real)
+            if r.rc == 0:
+                names = r.out.split()
+        section = None
+        entries = 0
+        with open(os.path.join(HERE, 'known-failures'), encoding='utf-8') as f:
+            for n, line in enumerate(f, 1):
+                line = line.strip()
+                if not line or line.startswith('#'):
+                    continue
+                if line.startswith('['):
+                    self.assertTrue(line.endswith(']'), f'line {n}')
+                    section = line[1:-1].split()
+                    self.assertTrue(section and set(section) <= kernels, f'line {n}: {line}')
+                    continue
+                self.assertIsNotNone(section, f'line {n}: an entry before any [KERNEL] section')
+                fields = line.split(None, 2)
+                self.assertEqual(len(fields), 3, f'line {n}: DEVICE-GLOB TEST-GLOB REASON')
+                self.assertRegex(fields[1], r'^(pyverbs|perftest)\.', f'line {n}')
+                if names is not None:
+                    self.assertTrue(fnmatch.filter(names, fields[1]),
+                                    f'line {n}: {fields[1]} matches no test')
+                entries += 1
+        self.assertGreater(entries, 0)
+
     def test_absent_device_skips(self):
         r = self.run_tool('--device', 'siw0', env={
             'RDMAPIN_GUEST_MISSING': 'rxe0: x; siw0: the kernel has no siw (neither module '
