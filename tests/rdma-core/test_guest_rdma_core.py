@@ -180,6 +180,9 @@ class GuestRdmaCoreTest(unittest.TestCase):
                 self.assertEqual({v[0] for v in r.results.values()}, {'fail'}, r.out)
                 self.assertEqual(len(r.results), 3)
                 self.assertIn(why, r.diag_before('perftest.ib_send_bw'))
+                if mode == 'server-hang':
+                    self.assertRegex(r.diag_before('perftest.ib_send_bw'),
+                                     r'when it hung:\nserver pid \d+: S')
                 self.assertEqual(r.rc, 1)
 
     def test_perftest_missing(self):
