@@ -3,7 +3,6 @@
 import importlib
 import os
 
-from args_parser import parser
 
 
 def _load_tests():
