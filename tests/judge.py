@@ -176,7 +176,6 @@ class Expectations:
         # profile or kernel name -> its entries; an entry of a section that names several
         # profiles or kernels is in each of their lists
         self.entries = {p: [] for p in PROFILES}
-        self.tools = None  # the tool names an entry may name (None: any)
 
     def profile_of(self, kernel):
         if kernel in self.kernels:
@@ -205,7 +204,6 @@ def parse_expectations(text, origin="tests/expectations", tools=None):
         except OSError:
             tools = list(JSON_TOOLS)
     exp = Expectations()
-    exp.tools = list(tools)
     targets = None
     for n, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -239,8 +237,7 @@ def parse_expectations(text, origin="tests/expectations", tools=None):
         if tool != "*" and tool not in tools:
             raise ExpectationsError("%s: tool is one of %s or *, not %s"
                                     % (where, ", ".join(tools), tool))
-        if ("broken" in targets and tool in JSON_TOOLS and verdict not in ("STALE", "NOSKIP")
-                and targets == ["broken"]):
+        if targets == ["broken"] and tool in JSON_TOOLS and verdict not in ("STALE", "NOSKIP"):
             raise ExpectationsError("%s: [broken] entries of %s must have verdict STALE"
                                     % (where, tool))
         if "fixed" in targets and verdict != "NOSKIP":
