@@ -5,6 +5,8 @@
 # Layout under $RDMAPIN_CACHE (see Documentation/kernel-series.md):
 #   src/linux/          git repository imported from Debian's linux-source-6.1
 #                       tarball, base commit tagged v6.1-debian
+#   src/linux-6.12/     the same for linux-source-6.12 (RK_SOURCE=6.12: the
+#                       upstream-6.12 reference kernels), tag v6.12-debian
 #   src/<tree>/         one git worktree per kernel (base, patched, ...)
 #   src/<tree>/.build/  its O= build directory. Being a direct subdirectory of
 #                       the source tree makes kbuild use relative paths
@@ -12,10 +14,13 @@
 #   build/<tree>        symlink to src/<tree>/.build
 #   ccache/, locks/, logs/
 
-RK_TARBALL=${RDMAPIN_KERNEL_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
+# RK_SOURCE picks the Debian source package: 6.1 (our base) or 6.12 (upstream reference).
+RK_SOURCE=${RK_SOURCE:-6.1}
+RK_TARBALL=${RDMAPIN_KERNEL_TARBALL:-/usr/src/linux-source-$RK_SOURCE.tar.xz}
 RK_PATCHES=${RDMAPIN_KERNEL_PATCHES:-$RDMAPIN_TOP/kernel-patches}
-RK_BASE_TAG=v6.1-debian
+RK_BASE_TAG=v$RK_SOURCE-debian
 RK_REPO=$RDMAPIN_CACHE/src/linux
+[ "$RK_SOURCE" = 6.1 ] || RK_REPO=$RDMAPIN_CACHE/src/linux-$RK_SOURCE
 RK_LOCK_WAIT=${RDMAPIN_LOCK_WAIT:-5400}
 RK_JOBS=${RDMAPIN_JOBS:-$(nproc)}
 RK_IDENT_NAME='rdmapin developers'
@@ -54,8 +59,8 @@ rk_lock() {
 # rk_base_id: identifies the base sources (tarball name, size, mtime, package).
 rk_base_id() {
 	local pkgver
-	[ -r "$RK_TARBALL" ] || rp_die "kernel source tarball $RK_TARBALL not found (apt-get install linux-source-6.1)"
-	pkgver=$(dpkg-query -W -f '${Version}' linux-source-6.1 2>/dev/null || echo unknown)
+	[ -r "$RK_TARBALL" ] || rp_die "kernel source tarball $RK_TARBALL not found (apt-get install linux-source-$RK_SOURCE)"
+	pkgver=$(dpkg-query -W -f '${Version}' "linux-source-$RK_SOURCE" 2>/dev/null || echo unknown)
 	printf '%s %s %s\n' "$(basename "$RK_TARBALL")" "$(stat -c '%s %Y' "$RK_TARBALL")" "$pkgver"
 }
 
@@ -76,8 +81,10 @@ rk_import() {
 	fi
 	rp_log "importing $RK_TARBALL into $RK_REPO (once per tarball)"
 	if [ -d "$RK_REPO" ]; then
-		rp_log "base sources changed: dropping $RDMAPIN_CACHE/src"
-		rm -rf "$RDMAPIN_CACHE/src"
+		rp_log "base sources changed: dropping $RK_REPO and its worktrees"
+		git -C "$RK_REPO" worktree list --porcelain 2>/dev/null | sed -n 's/^worktree //p' |
+			grep -vxF "$RK_REPO" | xargs -r rm -rf
+		rm -rf "$RK_REPO"
 	fi
 	mkdir -p "$RDMAPIN_CACHE/src"
 	tmp=$(mktemp -d "$RDMAPIN_CACHE/src/.import.XXXXXX")
@@ -93,7 +100,7 @@ rk_import() {
 		git init -q -b base
 		git add -A
 		GIT_AUTHOR_DATE="@$date +0000" GIT_COMMITTER_DATE="@$date +0000" \
-			rk_git commit -q -m "Debian linux-source-6.1 ($id)"
+			rk_git commit -q -m "Debian linux-source-$RK_SOURCE ($id)"
 		git tag "$RK_BASE_TAG"
 	)
 	[ "$(git -C "$top" ls-files | wc -l)" -gt 50000 ] ||
@@ -106,8 +113,9 @@ rk_import() {
 # rk_worktree TREE: print the path of worktree src/TREE, creating it at the
 # base tag if needed. Caller holds the src lock.
 rk_worktree() {
-	local tree=$1 dir=$RDMAPIN_CACHE/src/$1
-	if ! git -C "$dir" rev-parse --git-dir >/dev/null 2>&1; then
+	local tree=$1 dir=$RDMAPIN_CACHE/src/$1 common
+	common=$(git -C "$dir" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+	if [ "$common" != "$(realpath "$RK_REPO")/.git" ]; then
 		rm -rf "$dir"
 		git -C "$RK_REPO" worktree prune
 		git -C "$RK_REPO" worktree add -q --detach "$dir" "$RK_BASE_TAG" >&2
