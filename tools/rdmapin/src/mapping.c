@@ -89,7 +89,7 @@ size_t rp_map_mark_unit(const struct rp_map *m)
 	unsigned int f = rp_backing_info(m->kind)->flags;
 
 	if ((f & RP_BF_HUGETLB) || ((f & RP_BF_THP) && !(f & RP_BF_PTE_MAPPED)))
-		return m->len;
+		return RP_HUGE_SIZE;
 	return RP_BASE_PAGE;
 }
 
@@ -284,7 +284,7 @@ static unsigned char *reserve(struct rp_map *m, bool huge)
 {
 	uintptr_t a;
 
-	m->raw_len = huge ? 2 * RP_HUGE_SIZE + 2 * RP_BASE_PAGE : m->len + 2 * RP_BASE_PAGE;
+	m->raw_len = m->len + 2 * RP_BASE_PAGE + (huge ? RP_HUGE_SIZE : 0);
 	m->raw = mmap(NULL, m->raw_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		      -1, 0);
 	if (m->raw == MAP_FAILED) {
@@ -477,22 +477,42 @@ int rp_map_create(struct rp_map *m, enum rp_backing kind, size_t pages, uint64_t
 		  int timeout_ms, char *why, size_t whylen)
 {
 	const struct rp_backing_info *bi = rp_backing_info(kind);
+	bool huge = bi && (bi->flags & (RP_BF_THP | RP_BF_HUGETLB));
+
+	if (!huge && (!pages || pages > SIZE_MAX / RP_BASE_PAGE))
+		pages = 0; /* rp_map_create_len() refuses it */
+	return rp_map_create_len(m, kind, huge ? RP_HUGE_SIZE : pages * RP_BASE_PAGE, seed,
+				 timeout_ms, why, whylen);
+}
+
+/* several huge pages: only where every 2 MiB of the range is alike */
+static bool multi_huge_ok(enum rp_backing kind)
+{
+	return kind == RP_B_THP_ZERO || kind == RP_B_THP_POPULATED ||
+	       kind == RP_B_HUGETLB_PRIVATE || kind == RP_B_HUGETLB_FILE_PRIVATE;
+}
+
+int rp_map_create_len(struct rp_map *m, enum rp_backing kind, size_t len, uint64_t seed,
+		      int timeout_ms, char *why, size_t whylen)
+{
+	const struct rp_backing_info *bi = rp_backing_info(kind);
 	unsigned char *want;
 	const char *dir;
+	bool huge;
 	void *p;
 	int ret;
 
 	memset(m, 0, sizeof(*m));
 	m->kind = kind;
 	m->fd = m->wfd = m->sharer_ctl = -1;
-	if (!bi || !pages) {
-		snprintf(why, whylen, "bad backing or page count");
+	huge = bi && (bi->flags & (RP_BF_THP | RP_BF_HUGETLB));
+	if (!bi || !len || len % (huge ? RP_HUGE_SIZE : RP_BASE_PAGE) ||
+	    (huge && len != RP_HUGE_SIZE && !multi_huge_ok(kind))) {
+		snprintf(why, whylen, "bad backing or length");
 		return -EINVAL;
 	}
-	bool huge = bi->flags & (RP_BF_THP | RP_BF_HUGETLB);
-
 	m->page_size = huge ? RP_HUGE_SIZE : RP_BASE_PAGE;
-	m->len = huge ? RP_HUGE_SIZE : pages * RP_BASE_PAGE;
+	m->len = len;
 	snprintf(m->fsname, sizeof(m->fsname), "-");
 
 	if (bi->flags & RP_BF_THP) {
@@ -614,17 +634,22 @@ int rp_map_make_ro(struct rp_map *m)
 	return mprotect(m->addr, m->len, PROT_READ) ? -errno : 0;
 }
 
-/* Are the PFNs contiguous and 2 MiB aligned, as for one PMD-mapped huge page? */
+/* Are the PFNs of every 2 MiB contiguous and 2 MiB aligned, as for PMD-mapped huge pages? */
 static bool pfns_huge(const uint64_t *pm, size_t n)
 {
-	uint64_t base = pm[0] & RP_PM_PFN_MASK;
+	const size_t per = RP_HUGE_SIZE / RP_BASE_PAGE;
+	uint64_t base = 0;
 	size_t i;
 
-	if (base % (RP_HUGE_SIZE / RP_BASE_PAGE))
-		return false;
-	for (i = 1; i < n; i++)
-		if ((pm[i] & RP_PM_PFN_MASK) != base + i)
+	for (i = 0; i < n; i++) {
+		if (i % per == 0) {
+			base = pm[i] & RP_PM_PFN_MASK;
+			if (base % per)
+				return false;
+		} else if ((pm[i] & RP_PM_PFN_MASK) != base + i % per) {
 			return false;
+		}
+	}
 	return true;
 }
 

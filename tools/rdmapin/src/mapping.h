@@ -90,6 +90,15 @@ int rp_map_create(struct rp_map *m, enum rp_backing kind, size_t pages, uint64_t
 		  int timeout_ms, char *why, size_t whylen);
 
 /*
+ * rp_map_create_len - rp_map_create() for len bytes: a multiple of 4 KiB, and of 2 MiB for huge
+ * kinds (thp_zero, thp_populated, hugetlb_private, hugetlb_file_private then get len / 2 MiB huge
+ * pages; the other huge kinds take exactly one). -EINVAL for another len. For the benchmark,
+ * which needs MRs of many huge pages.
+ */
+int rp_map_create_len(struct rp_map *m, enum rp_backing kind, size_t len, uint64_t seed,
+		      int timeout_ms, char *why, size_t whylen);
+
+/*
  * rp_map_initial - the content a fresh backing of kind holds (len bytes): zeros for never-written
  * kinds, one page of the step-0 pattern repeated for KSM (identical pages merge), else the
  * step-0 pattern.
@@ -98,7 +107,7 @@ void rp_map_initial(enum rp_backing kind, void *buf, size_t len, uint64_t seed);
 
 /*
  * rp_map_mark_unit - the granularity at which the runner marks pages (soft-dirty, uffd-wp) for
- * the "kept" cases: the whole 2 MiB page where it is mapped by one PMD or is a hugetlb page
+ * the "kept" cases: a whole 2 MiB page where it is mapped by one PMD or is a hugetlb page
  * (marking part of it would split the mapping), else 4 KiB; every even unit is marked.
  */
 size_t rp_map_mark_unit(const struct rp_map *m);

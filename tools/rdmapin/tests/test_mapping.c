@@ -138,6 +138,46 @@ static void check_negative(void)
 	rp_map_destroy(&m);
 }
 
+/* rp_map_create_len(): lengths it refuses, and several pages or huge pages where it may */
+static void check_len(void)
+{
+	struct rp_map m;
+	char why[192];
+	int ret;
+
+	ret = rp_map_create_len(&m, RP_B_ANON_POPULATED, 3 * RP_BASE_PAGE, 1, 10000, why,
+				sizeof(why));
+	ret = ret ? ret : m.len == 3 * RP_BASE_PAGE ? rp_map_check(&m, why, sizeof(why)) : -ERANGE;
+	CHECK(!ret, "len.anon_3_pages # %d %s", ret, why);
+	rp_map_destroy(&m);
+	ret = rp_map_create_len(&m, RP_B_ANON_POPULATED, 5000, 1, 10000, why, sizeof(why));
+	CHECK(ret == -EINVAL, "len.not_a_page_multiple # %d", ret);
+	rp_map_destroy(&m);
+	ret = rp_map_create_len(&m, RP_B_THP_POPULATED, 3 * RP_BASE_PAGE, 1, 10000, why,
+				sizeof(why));
+	CHECK(ret == -EINVAL, "len.thp_not_a_huge_multiple # %d", ret);
+	rp_map_destroy(&m);
+	ret = rp_map_create_len(&m, RP_B_THP_PTE_FORKED, 2 * RP_HUGE_SIZE, 1, 10000, why,
+				sizeof(why));
+	CHECK(ret == -EINVAL, "len.pte_kind_takes_one_huge_page # %d", ret);
+	rp_map_destroy(&m);
+	ret = rp_map_create_len(&m, RP_B_THP_POPULATED, 2 * RP_HUGE_SIZE, 1, 10000, why,
+				sizeof(why));
+	if (ret == -EOPNOTSUPP) {
+		unit_skip("len.thp_two_huge_pages", why);
+	} else {
+		CHECK(!ret && m.len == 2 * RP_HUGE_SIZE && !((uintptr_t)m.addr % RP_HUGE_SIZE) &&
+		      rp_map_mark_unit(&m) == RP_HUGE_SIZE,
+		      "len.thp_two_huge_pages # %d %s", ret, ret ? why : "");
+		ret = ret ? ret : rp_map_check(&m, why, sizeof(why));
+		if (ret == -EOPNOTSUPP)
+			unit_skip("len.thp_two_huge_pages_check", why);
+		else
+			CHECK(!ret, "len.thp_two_huge_pages_check # %s", why);
+	}
+	rp_map_destroy(&m);
+}
+
 int main(void)
 {
 	uint64_t pm;
@@ -150,6 +190,7 @@ int main(void)
 	pfns = !rp_pagemap_read((const void *)probe_page, 1, &pm) && rp_pfns_visible(&pm, 1);
 	for (k = 0; k < RP_B__COUNT; k++)
 		check_kind(k, pfns);
+	check_len();
 	if (pfns)
 		check_negative();
 	else
