@@ -15,6 +15,7 @@
 #include <sys/utsname.h>
 
 #include "cases.h"
+#include "cli.h"
 #include "mapping.h"
 #include "probe.h"
 #include "report.h"
@@ -55,27 +56,26 @@ struct rp_cli {
 	int max_conns;
 };
 
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "rdmapin: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see --help)\n");
-	return -EINVAL;
-}
+#define usage_error(...) cli_usage_error("rdmapin", __VA_ARGS__)
 
 static int parse_num(const char *opt, const char *s, long lo, long hi, long *out)
 {
-	char *end;
-	long v;
+	return cli_parse_num("rdmapin", opt, s, lo, hi, out);
+}
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "rdmapin: %s: '%s' is not a number in %ld..%ld (see --help)\n", opt,
-			s, lo, hi);
-		return -EINVAL;
+/* every comma-separated pattern must match a case: a typo is a usage error, not a no-op */
+static int check_globs(const char *globs)
+{
+	char buf[sizeof(((struct rp_cli *)0)->globs)], *save = NULL, *g;
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%s", globs);
+	for (g = strtok_r(buf, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < rp_ncases && !rp_case_match(&rp_cases[i], g); i++)
+			;
+		if (i == rp_ncases)
+			return usage_error("--case '%s' matches no case of --list", g);
 	}
-	*out = v;
 	return 0;
 }
 
@@ -110,9 +110,9 @@ static int parse(int argc, char **argv, struct rp_cli *cli)
 			break;
 		case 'c':
 			if (!*optarg)
-				return usage_error("--case needs a glob%s", "");
+				return usage_error("--case needs a glob");
 			if (strlen(cli->globs) + strlen(optarg) + 2 > sizeof(cli->globs))
-				return usage_error("too many --case globs%s", "");
+				return usage_error("too many --case globs");
 			if (cli->globs[0])
 				strcat(cli->globs, ",");
 			strcat(cli->globs, optarg);
@@ -147,7 +147,7 @@ static int parse(int argc, char **argv, struct rp_cli *cli)
 			break;
 		case 'C':
 			if (!*optarg)
-				return usage_error("--connect needs a host%s", "");
+				return usage_error("--connect needs a host");
 			cli->connect = optarg;
 			break;
 		case 'P':
@@ -172,18 +172,11 @@ static int parse(int argc, char **argv, struct rp_cli *cli)
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (cli->server && cli->connect)
-		return usage_error("--server and --connect exclude each other%s", "");
+		return usage_error("--server and --connect exclude each other");
 	if (cli->server && cli->list)
-		return usage_error("--server and --list exclude each other%s", "");
-	if (cli->globs[0]) {
-		size_t i;
-
-		for (i = 0; i < rp_ncases; i++)
-			if (rp_case_match(&rp_cases[i], cli->globs))
-				break;
-		if (i == rp_ncases)
-			return usage_error("--case '%s' matches no case (see --list)", cli->globs);
-	}
+		return usage_error("--server and --list exclude each other");
+	if (cli->globs[0] && check_globs(cli->globs))
+		return -EINVAL;
 	return 0;
 }
 
@@ -249,6 +242,24 @@ static void add_missing(struct rp_run *run, const char *name, const char *reason
 	snprintf(d->skip_reason, sizeof(d->skip_reason), "%s", reason);
 }
 
+/* Run the cases on one device; a run that fails before its cases is a failed device. */
+static void run_device(const struct rp_config *cfg, struct rp_run *run, const char *name)
+{
+	struct rp_device_result *d = &run->devices[run->ndevices++];
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	ret = rp_run_device(cfg, name, d);
+	if (!ret)
+		return;
+	rp_device_result_free(d);
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->status = RP_FAIL;
+	snprintf(d->skip_reason, sizeof(d->skip_reason), "no case ran: rp_run_device: %s",
+		 strerrorname_np(-ret) ?: "E?");
+	fprintf(stderr, "rdmapin: %s: %s\n", d->name, d->skip_reason);
+}
+
 static void run_note(struct rp_run *run, const char *text)
 {
 	if (run->nnotes < (int)(sizeof(run->notes) / sizeof(run->notes[0])))
@@ -258,7 +269,7 @@ static void run_note(struct rp_run *run, const char *text)
 int main(int argc, char **argv)
 {
 	static char names[RP_MAX_DEVICES][IBV_SYSFS_NAME_MAX];
-	struct rp_device_result devs[RP_MAX_DEVICES + 2];
+	static struct rp_device_result devs[RP_MAX_DEVICES + 2];
 	struct rp_config cfg = { 0 };
 	struct rp_run run = { 0 };
 	unsigned long long limit = 0;
@@ -328,14 +339,14 @@ int main(int argc, char **argv)
 				 cli.device, ndev);
 			add_missing(&run, cli.device, buf);
 		} else {
-			rp_run_device(&cfg, cli.device, &devs[run.ndevices++]);
+			run_device(&cfg, &run, cli.device);
 		}
 	} else {
 		static const char *const kinds[] = { "rxe", "siw" };
 		size_t j;
 
 		for (i = 0; i < ndev; i++)
-			rp_run_device(&cfg, names[i], &devs[run.ndevices++]);
+			run_device(&cfg, &run, names[i]);
 		/* the soft devices the matrix is meant for: say why one is missing */
 		for (j = 0; j < sizeof(kinds) / sizeof(kinds[0]); j++) {
 			for (i = 0; i < ndev && strncmp(names[i], kinds[j], 3); i++)

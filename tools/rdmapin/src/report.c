@@ -13,8 +13,11 @@ void rp_run_totals(const struct rp_run *run, int *pass, int *fail, int *skip)
 	for (d = 0; d < run->ndevices; d++) {
 		const struct rp_device_result *dr = &run->devices[d];
 
-		if (!dr->n) {
-			++*skip;
+		if (!dr->n) { /* no case ran: the device skipped, or failed before its cases */
+			if (dr->status == RP_FAIL)
+				++*fail;
+			else
+				++*skip;
 			continue;
 		}
 		for (i = 0; i < dr->n; i++) {
@@ -96,6 +99,12 @@ static void ktap(FILE *f, const struct rp_run *run)
 	for (d = 0; d < run->ndevices; d++) {
 		const struct rp_device_result *dr = &run->devices[d];
 
+		if (!dr->n && dr->status == RP_FAIL) {
+			fprintf(f, "# %s: ", dr->name);
+			ktap_text(f, dr->skip_reason);
+			fprintf(f, "\nnot ok %zu %s\n", d + 1, dr->name);
+			continue;
+		}
 		if (!dr->n) {
 			fprintf(f, "ok %zu %s # SKIP ", d + 1, dr->name);
 			ktap_text(f, dr->skip_reason);
@@ -171,7 +180,9 @@ static void table(FILE *f, const struct rp_run *run)
 
 		if (!dr->n)
 			fprintf(f, "%-8s %-44s %-6s %-9s %-7s %-10s %-11s %-5s %-4s %s\n", dr->name,
-				"*", "skip", "SKIPPED", "-", "-", "-", "-", "-", dr->skip_reason);
+				"*", dr->status == RP_FAIL ? "fail" : "skip",
+				dr->status == RP_FAIL ? "ERROR" : "SKIPPED", "-", "-", "-", "-", "-",
+				dr->skip_reason);
 		for (i = 0; i < dr->n; i++) {
 			const struct rp_result *r = &dr->results[i];
 			struct obs_text t;
@@ -223,7 +234,7 @@ static void json(FILE *f, const struct rp_run *run)
 		fprintf(f, "%s\n  {\"device\":", d ? "," : "");
 		rp_json_str(f, dr->name);
 		fprintf(f, ",\"status\":\"%s\",\"skip_reason\":",
-			rp_status_name(dr->n ? dr->status : RP_SKIP));
+			rp_status_name(dr->n || dr->status == RP_FAIL ? dr->status : RP_SKIP));
 		rp_json_str(f, dr->status == RP_SKIP || !dr->n ? dr->skip_reason : "");
 		fprintf(f, ",\"cases\":[");
 		for (i = 0; i < dr->n; i++) {

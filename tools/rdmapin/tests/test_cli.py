@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""test_cli.py RDMAPIN - the command line: bad input gives exactly one "rdmapin: ..." line on
-stderr, nothing on stdout, exit 2 and no hang; --help, --list and --case globs work."""
+"""test_cli.py RDMAPIN [FAKE_DEVICE_SO] - the command line: bad input gives exactly one "rdmapin: ..." line on
+stderr, nothing on stdout, exit 2 and no hang; --help, --list and --case globs work. With FAKE_DEVICE_SO (fake_device.c, LD_PRELOAD): a device whose run fails
+early is a failure: exit 1, "not ok" and a line naming the device and the error."""
+import os
 import re
 import subprocess
 import sys
@@ -11,8 +13,8 @@ n = 0
 failed = 0
 
 
-def run(*args):
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=60)
+def run(*args, env=None):
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=60, env=env)
 
 
 def check(ok, name, detail=''):
@@ -28,6 +30,9 @@ BAD = [
     ['--format', 'xml'], ['--timeout', '0'], ['--port', '70000'], ['--case', 'nomatch*'],
     ['--bogus'], ['--device'], ['extra-arg'], ['--server', '--connect', 'h'], ['--case', ''],
     ['--device', 'x' * 80],
+    # every pattern must match: a typo next to a good pattern is not silently dropped
+    ['--case', 'anon_zero.*,typo'], ['--case', 'anon_zero.*', '--case', 'typo'],
+    ['--list', '--case', 'typo,anon_zero.*'], ['--timeout', '99999999999'],
 ]
 for args in BAD:
     p = run(*args)
@@ -60,6 +65,23 @@ check(p.returncode == 0 and any(s.startswith('file_shared_') for s in sel) and
 p = run('--device', 'nosuchdev0', '--case', 'anon_zero.mprotect_store')
 check(p.returncode == 4 and 'nosuchdev0 # SKIP' in p.stdout, 'missing_device_skips',
       f'exit {p.returncode}: {p.stdout[-200:]!r}')
+
+p = run('--case', 'anon_zero.*,typo')
+check('typo' in p.stderr, 'case_typo_named', p.stderr)
+
+if len(sys.argv) > 2:
+    env = dict(os.environ, LD_PRELOAD=sys.argv[2])
+    for fmt in ('ktap', 'table', 'json'):
+        p = run('--format', fmt, '--case', 'anon_zero.mprotect_store', env=env)
+        out = p.stdout
+        if fmt == 'ktap':
+            good = re.search(r'^not ok \d+ fake0\b', out, re.M) and 'ENOMEM' in out
+        elif fmt == 'table':
+            good = re.search(r'^fake0 .*\bfail\b.*ENOMEM', out, re.M)
+        else:
+            good = '"device":"fake0","status":"fail"' in out and 'ENOMEM' in out
+        check(p.returncode == 1 and bool(good), f'failed_device_{fmt}',
+              f'exit {p.returncode}: {out[-300:]!r} {p.stderr[-200:]!r}')
 
 print(f'1..{n}')
 print(f'# {n - failed} passed, {failed} failed')
