@@ -32,11 +32,15 @@
 #include <rdma/ib_user_verbs.h>
 
 #include "backing.h"
+#include "cli.h"
 #include "kmsg.h" /* rdmapin's kernel log watch */
 #include "report.h" /* rdmapin's JSON string emitter */
 #include "rows.h"
+#include "worker.h"
 
 #define SW_MAX_DEVICES 8
+#define SW_MAX_TIMEOUT_S 3600
+#define usage_error(...) cli_usage_error("ibv-reg-sweep", __VA_ARGS__)
 
 enum sw_status { SW_PASS, SW_FAIL, SW_SKIP };
 
@@ -290,8 +294,16 @@ static void run_row(const struct sw_row *row, struct ibv_pd *pd, struct sw_rec *
 	sw_map_destroy(&m);
 }
 
-static void worker(const char *devname, int start, int wfd)
+struct worker_arg {
+	const char *devname;
+	int start;
+};
+
+static void worker(int wfd, void *argp)
 {
+	const struct worker_arg *arg = argp;
+	const char *devname = arg->devname;
+	int start = arg->start;
 	struct ibv_device **list;
 	struct ibv_context *ctx = NULL;
 	struct ibv_pd *pd = NULL;
@@ -374,49 +386,49 @@ fail_row(struct rp_kmsg *k, struct sw_result *res, const char *fmt, ...)
 	attach_kmsg(k, res);
 }
 
+/* Stop the worker within a bound; a worker that does not die is a device failure. */
+static int stop_worker(struct sw_dev *d, struct sw_worker *w, int grace_ms, int *wst)
+{
+	int ret = sw_worker_stop(w, grace_ms, wst);
+
+	if (ret) {
+		d->status = SW_FAIL;
+		snprintf(d->skip_reason, sizeof(d->skip_reason),
+			 "worker %d did not die within %d s of SIGKILL (%s): stuck in the kernel?",
+			 (int)w->pid, SW_REAP_MS / 1000, errname(-ret));
+	}
+	return ret;
+}
+
 static void run_device(struct sw_dev *d, struct rp_kmsg *k)
 {
 	int next = 0;
 
 	while (next < nrows) {
-		int p[2], cur = -1, wst;
-		pid_t pid;
+		struct worker_arg arg = { .devname = d->name };
+		struct sw_worker w;
+		int cur = -1, wst = 0, ret;
 		bool done = false;
 
 		while (next < nrows && !selected[next])
 			next++;
 		if (next >= nrows)
 			break;
-		if (pipe(p)) {
+		arg.start = next;
+		ret = sw_worker_start(&w, worker, &arg);
+		if (ret) {
 			d->status = SW_FAIL;
-			snprintf(d->skip_reason, sizeof(d->skip_reason), "pipe: %s", strerror(errno));
+			snprintf(d->skip_reason, sizeof(d->skip_reason), "starting a worker: %s",
+				 strerror(-ret));
 			return;
 		}
-		fflush(NULL);
-		pid = fork();
-		if (pid < 0) {
-			d->status = SW_FAIL;
-			snprintf(d->skip_reason, sizeof(d->skip_reason), "fork: %s", strerror(errno));
-			close(p[0]);
-			close(p[1]);
-			return;
-		}
-		if (pid == 0) {
-			close(p[0]);
-			worker(d->name, next, p[1]);
-		}
-		close(p[1]);
 		while (!done) {
-			struct pollfd pfd = { .fd = p[0], .events = POLLIN };
 			struct sw_rec r;
-			int pr = poll(&pfd, 1, opt.timeout_s * 1000);
-			ssize_t n;
 
-			if (pr < 0 && errno == EINTR)
-				continue;
-			if (pr == 0) { /* the row hangs */
-				kill(pid, SIGKILL);
-				waitpid(pid, &wst, 0);
+			ret = sw_worker_read(&w, &r, sizeof(r), opt.timeout_s * 1000);
+			if (ret == -ETIMEDOUT) { /* the row hangs */
+				if (stop_worker(d, &w, 0, &wst))
+					return;
 				if (cur >= 0) {
 					fail_row(k, &d->res[cur], "timed out after %d s (worker killed)",
 						 opt.timeout_s);
@@ -430,14 +442,13 @@ static void run_device(struct sw_dev *d, struct rp_kmsg *k)
 				done = true;
 				break;
 			}
-			n = read(p[0], &r, sizeof(r));
-			if (n == (ssize_t)sizeof(r) && r.idx == -1) {
+			if (ret == 1 && r.idx == -1) {
 				d->status = SW_FAIL;
 				snprintf(d->skip_reason, sizeof(d->skip_reason), "%s", r.reason);
 				next = nrows;
 				continue; /* EOF follows */
 			}
-			if (n == (ssize_t)sizeof(r) && r.idx >= 0 && r.idx < nrows) {
+			if (ret == 1 && r.idx >= 0 && r.idx < nrows) {
 				struct sw_result *res = &d->res[r.idx];
 
 				if (!r.end) {
@@ -455,8 +466,9 @@ static void run_device(struct sw_dev *d, struct rp_kmsg *k)
 				cur = -1;
 				continue;
 			}
-			/* EOF or a torn record: the worker is gone */
-			waitpid(pid, &wst, 0);
+			/* EOF, a torn record or a failed read: the worker is gone (or going) */
+			if (stop_worker(d, &w, SW_REAP_MS, &wst))
+				return;
 			if (cur >= 0) {
 				if (WIFSIGNALED(wst))
 					fail_row(k, &d->res[cur],
@@ -474,7 +486,6 @@ static void run_device(struct sw_dev *d, struct rp_kmsg *k)
 			}
 			done = true;
 		}
-		close(p[0]);
 	}
 }
 
@@ -631,43 +642,52 @@ int main(int argc, char **argv)
 	struct utsname uts;
 	struct rp_kmsg kmsg;
 	int c, i, d, n, ret;
-	char *end;
+	long num;
 
-	while ((c = getopt_long(argc, argv, "f:d:c:D:t:lh", lopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f:d:c:D:t:lh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "ktap") && strcmp(optarg, "json")) {
-				fprintf(stderr, "ibv-reg-sweep: --format: ktap or json, not %s\n",
-					optarg);
+				usage_error("--format: '%s' is not ktap or json", optarg);
 				return 2;
 			}
 			opt.format = optarg;
 			break;
 		case 'd':
 			if (nwant == SW_MAX_DEVICES) {
-				fprintf(stderr, "ibv-reg-sweep: at most %d --device\n",
-					SW_MAX_DEVICES);
+				usage_error("at most %d --device", SW_MAX_DEVICES);
+				return 2;
+			}
+			if (!*optarg || strlen(optarg) >= IBV_SYSFS_NAME_MAX) {
+				usage_error("--device: bad device name '%.80s'", optarg);
 				return 2;
 			}
 			want[nwant++] = optarg;
 			break;
 		case 'c':
 			if (opt.nglobs == 16) {
-				fprintf(stderr, "ibv-reg-sweep: at most 16 --case\n");
+				usage_error("at most 16 --case");
+				return 2;
+			}
+			if (!*optarg) {
+				usage_error("--case needs a glob");
 				return 2;
 			}
 			opt.globs[opt.nglobs++] = optarg;
 			break;
 		case 'D':
+			if (!*optarg) {
+				usage_error("--dir needs a directory");
+				return 2;
+			}
 			opt.dir = optarg;
 			break;
 		case 't':
-			opt.timeout_s = (int)strtol(optarg, &end, 10);
-			if (*end || opt.timeout_s <= 0) {
-				fprintf(stderr, "ibv-reg-sweep: --timeout: a positive number of "
-					"seconds, not %s\n", optarg);
+			if (cli_parse_num("ibv-reg-sweep", "--timeout", optarg, 1, SW_MAX_TIMEOUT_S,
+					  &num))
 				return 2;
-			}
+			opt.timeout_s = (int)num;
 			break;
 		case 'l':
 			opt.list = true;
@@ -675,30 +695,33 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			usage_error("%s needs an argument", argv[optind - 1]);
+			return 2;
 		default:
-			usage(stderr);
+			usage_error("unknown option '%s'", argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "ibv-reg-sweep: unexpected argument %s\n", argv[optind]);
+		usage_error("unexpected argument '%s'", argv[optind]);
 		return 2;
 	}
 	if (!opt.dir)
 		opt.dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 
 	nrows = sw_rows_build(rows, SW_MAX_ROWS, &not_rows);
-	n = 0;
-	for (i = 0; i < nrows; i++) {
+	for (i = 0; i < nrows; i++)
 		selected[i] = !opt.nglobs;
-		for (c = 0; c < opt.nglobs; c++)
+	/* every glob must match a row: a typo is a usage error, not a no-op */
+	for (c = 0; c < opt.nglobs; c++) {
+		for (i = 0, n = 0; i < nrows; i++)
 			if (!fnmatch(opt.globs[c], rows[i].name, 0))
-				selected[i] = true;
-		n += selected[i];
-	}
-	if (!n) {
-		fprintf(stderr, "ibv-reg-sweep: no row matches the --case globs\n");
-		return 2;
+				selected[i] = true, n++;
+		if (!n) {
+			usage_error("--case '%s' matches no row of --list", opt.globs[c]);
+			return 2;
+		}
 	}
 	if (opt.list) {
 		emit_list(stdout);
