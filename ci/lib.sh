@@ -32,3 +32,12 @@ rp_need() {
 	done
 	[ ${#missing[@]} -eq 0 ] || rp_die "missing commands: ${missing[*]} (run ci/setup)"
 }
+
+# rp_kmsg_problems FILE: the lines of a kernel log (console) FILE that report a kernel problem,
+# by the project's one list, lib/kmsg-patterns.txt (fixed strings; comments and blank lines
+# are not patterns). Prints nothing when there are none; fails only when FILE is unreadable.
+rp_kmsg_problems() {
+	local patterns
+	patterns=$(grep -v -e '^#' -e '^$' "$RDMAPIN_TOP/lib/kmsg-patterns.txt") || return 2
+	grep -F -e "$patterns" -- "$1" || [ $? = 1 ]
+}

@@ -27,6 +27,10 @@ DEVICES = ("rxe0", "siw0")  # what ci/vm-run creates where the kernel has the dr
 KERNEL_GROUP = "kernel"     # where the cases of kernel-scope tools are filed
 JSON_TOOLS = ("rdmapin", "sweep")
 TOOLS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "suite-tools")
+# the project's one list of kernel log problem patterns (also compiled into lib/kmsg.c and read
+# by ci/vm-run): fixed strings, one a line
+KMSG_PATTERNS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib",
+                                  "kmsg-patterns.txt")
 
 
 class Tool:
@@ -514,10 +518,18 @@ def caught_line(r):
         "STALE on %s: %s" % (dev, ", ".join(names)) for dev, names in sorted(r.caught.items()))
 
 
-ISSUE_RE = re.compile(r"WARNING:|BUG:|KASAN:|UBSAN:|Oops|general protection fault|"
-                      r"possible circular locking|possible recursive locking|"
-                      r"inconsistent lock state|kernel BUG at|Kernel panic|refcount_t:|"
-                      r"list_(add|del) corruption|INFO: task")
+def load_kmsg_patterns(path=KMSG_PATTERNS_FILE):
+    """The fixed strings of lib/kmsg-patterns.txt in order (comments and blank lines dropped)."""
+    with open(path) as f:
+        return [l.rstrip("\n") for l in f if l.strip() and not l.startswith("#")]
+
+
+KMSG_PATTERNS = load_kmsg_patterns()
+
+
+def kmsg_match(line):
+    """The first kernel log problem pattern found in line, or None (lib/kmsg.c's rp_kmsg_match)."""
+    return next((p for p in KMSG_PATTERNS if p in line), None)
 
 
 def console_issues(text, after=None):
@@ -529,4 +541,4 @@ def console_issues(text, after=None):
             if after in l:
                 lines = lines[i + 1:]
                 break
-    return [l.strip() for l in lines if ISSUE_RE.search(l)]
+    return [l.strip() for l in lines if kmsg_match(l)]

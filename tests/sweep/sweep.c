@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,7 +32,8 @@
 
 #include "backing.h"
 #include "cli.h"
-#include "kmsg.h" /* rdmapin's kernel log watch */
+#include "kmsg.h" /* lib: the kernel log watch */
+#include "memlock.h"
 #include "report.h" /* rdmapin's JSON string emitter */
 #include "rows.h"
 #include "worker.h"
@@ -637,7 +637,6 @@ int main(int argc, char **argv)
 	struct sw_dev devs[SW_MAX_DEVICES];
 	const char *want[SW_MAX_DEVICES];
 	int nwant = 0, ndev = 0, totals[3] = { 0, 0, 0 };
-	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	struct ibv_device **list;
 	struct utsname uts;
 	struct rp_kmsg kmsg;
@@ -728,11 +727,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	/* siw enforces RLIMIT_MEMLOCK even for root */
-	if (setrlimit(RLIMIT_MEMLOCK, &rl) && !getrlimit(RLIMIT_MEMLOCK, &rl)) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_MEMLOCK, &rl);
-	}
+	rp_memlock_raise(0, NULL); /* siw enforces RLIMIT_MEMLOCK even for root */
 	signal(SIGPIPE, SIG_IGN);
 	uname(&uts);
 

@@ -17,6 +17,7 @@
 #include "cases.h"
 #include "cli.h"
 #include "mapping.h"
+#include "memlock.h"
 #include "probe.h"
 #include "report.h"
 #include "runner.h"
@@ -289,7 +290,7 @@ int main(int argc, char **argv)
 	}
 
 	/* RLIMIT_MEMLOCK: raise it, or report how low it is (siw enforces it even for root) */
-	ret = rp_tp_raise_memlock((cli.pages * RP_BASE_PAGE + RP_HUGE_SIZE) * 4, &limit);
+	ret = rp_memlock_raise((cli.pages * RP_BASE_PAGE + RP_HUGE_SIZE) * 4, &limit);
 	if (ret == -ENOMEM)
 		snprintf(buf, sizeof(buf), "RLIMIT_MEMLOCK is %llu bytes and could not be raised: "
 			 "registrations may fail with ENOMEM", limit);

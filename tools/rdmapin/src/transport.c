@@ -33,12 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <rdma/rdma_cma.h>
 
+#include "memlock.h"
 #include "transport.h"
 
 #define RP_TP_WIRE_MAGIC 0x72647069u /* "rdpi" */
@@ -741,32 +741,14 @@ struct ibv_pd *rp_tp_pd(struct rp_tp *tp)
 	return tp->pd;
 }
 
+int rp_tp_raise_memlock(size_t need, unsigned long long *limit)
+{
+	return rp_memlock_raise(need, limit);
+}
+
 const char *rp_tp_device(struct rp_tp *tp)
 {
 	return tp->device;
-}
-
-int rp_tp_raise_memlock(size_t need, unsigned long long *limit)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_MEMLOCK, &rl))
-		return -errno;
-	if (rl.rlim_cur != RLIM_INFINITY) {
-		struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY };
-
-		if (setrlimit(RLIMIT_MEMLOCK, &inf)) {
-			rl.rlim_cur = rl.rlim_max;
-			setrlimit(RLIMIT_MEMLOCK, &rl);
-		}
-		if (getrlimit(RLIMIT_MEMLOCK, &rl))
-			return -errno;
-	}
-	if (limit)
-		*limit = rl.rlim_cur == RLIM_INFINITY ? ~0ULL : (unsigned long long)rl.rlim_cur;
-	if (rl.rlim_cur != RLIM_INFINITY && (unsigned long long)rl.rlim_cur < need)
-		return -ENOMEM;
-	return 0;
 }
 
 int rp_tp_device_addr(const char *device, char *host, size_t len, const char **step)

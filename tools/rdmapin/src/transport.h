@@ -24,7 +24,8 @@
  * write()-based verbs commands (e.g. rxe's post-send doorbell) on a uverbs file opened by another
  * process's credentials: a child forked after rp_tp_open(), rp_tp_serve() or rp_tp_device_addr()
  * cannot use the transport (these functions return -ECHILD there). Fork case children first and
- * open the transport in the child; rp_tp_list_devices() and rp_tp_raise_memlock() are fork-safe.
+ * open the transport in the child; rp_tp_list_devices() is fork-safe (so is lib's
+ * rp_memlock_raise()).
  *
  * After an RDMA READ failed (error completion or timeout) the QPs are in the error state; the
  * next rp_tp_read() reconnects first (loopback) or returns -ENOTCONN (remote). MRs stay valid.
@@ -52,20 +53,15 @@ struct rp_tp_opts {
 struct rp_tp; /* opaque: a connected target/reader pair */
 
 /*
- * rp_tp_raise_memlock - raise RLIMIT_MEMLOCK (to unlimited if privileged, else soft to hard) so
- * that registrations do not fail on it (siw enforces it even for root). Call it once before
- * rp_tp_open(). Returns 0 when the soft limit afterwards is unlimited or at least need bytes,
- * -ENOMEM when it is lower (then *limit, if not NULL, holds it in bytes), or -errno of
- * getrlimit(). need 0: just raise, never -ENOMEM.
- */
-int rp_tp_raise_memlock(size_t need, unsigned long long *limit);
-
-/*
  * rp_tp_list_devices - names of the RDMA devices present.
  * Fills names[0..n-1] (at most max, each at most IBV_SYSFS_NAME_MAX bytes) and returns n >= 0,
  * or a negative errno.
  */
 int rp_tp_list_devices(char names[][IBV_SYSFS_NAME_MAX], int max);
+
+/* rp_tp_raise_memlock - the old name of lib's rp_memlock_raise() (memlock.h), for callers not
+ * moved yet. */
+int rp_tp_raise_memlock(size_t need, unsigned long long *limit);
 
 /*
  * rp_tp_device_addr - the IPv4 address (dotted quad into host[len]) on the netdev of device

@@ -9,19 +9,19 @@
 
 #include "kmsg.h"
 
-static const char *const issue_words[] = {
-	"WARNING:", "BUG:", "KASAN", "possible circular locking", "inconsistent lock state",
-	"lockdep",
-};
-
-int rp_kmsg_is_issue(const char *text)
+const char *rp_kmsg_match(const char *text)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(issue_words) / sizeof(issue_words[0]); i++)
-		if (strstr(text, issue_words[i]))
-			return 1;
-	return 0;
+	for (i = 0; i < rp_kmsg_npatterns; i++)
+		if (strstr(text, rp_kmsg_patterns[i]))
+			return rp_kmsg_patterns[i];
+	return NULL;
+}
+
+int rp_kmsg_is_issue(const char *text)
+{
+	return rp_kmsg_match(text) != NULL;
 }
 
 int rp_kmsg_open(struct rp_kmsg *k)

@@ -21,6 +21,7 @@
 #include "mapping.h"
 #include "pattern.h"
 #include "probe.h"
+#include "sysfile.h"
 
 static const struct rp_backing_info backings[RP_B__COUNT] = {
 	[RP_B_ANON_ZERO] = { "anon_zero", RP_BF_ANON | RP_BF_ZERO | RP_BF_UNSHARE,
@@ -93,40 +94,11 @@ size_t rp_map_mark_unit(const struct rp_map *m)
 	return RP_BASE_PAGE;
 }
 
-static int read_sysfs(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return 0;
-}
-
-static int write_sysfs(const char *path, const char *val)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
 static int thp_available(bool zero, char *why, size_t whylen)
 {
 	char buf[128];
 
-	if (read_sysfs("/sys/kernel/mm/transparent_hugepage/enabled", buf, sizeof(buf))) {
+	if (rp_sysfile_read("/sys/kernel/mm/transparent_hugepage/enabled", buf, sizeof(buf))) {
 		snprintf(why, whylen, "no THP support (no transparent_hugepage/enabled)");
 		return -EOPNOTSUPP;
 	}
@@ -134,7 +106,7 @@ static int thp_available(bool zero, char *why, size_t whylen)
 		snprintf(why, whylen, "THP disabled (transparent_hugepage/enabled is never)");
 		return -EOPNOTSUPP;
 	}
-	if (zero && (read_sysfs("/sys/kernel/mm/transparent_hugepage/use_zero_page", buf,
+	if (zero && (rp_sysfile_read("/sys/kernel/mm/transparent_hugepage/use_zero_page", buf,
 				sizeof(buf)) || buf[0] != '1')) {
 		snprintf(why, whylen, "huge zeropage disabled (transparent_hugepage/use_zero_page)");
 		return -EOPNOTSUPP;
@@ -345,7 +317,7 @@ static bool shm_is_huge(void)
 	bool huge = false;
 	FILE *f;
 
-	if (!read_sysfs("/sys/kernel/mm/transparent_hugepage/shmem_enabled", buf, sizeof(buf)) &&
+	if (!rp_sysfile_read("/sys/kernel/mm/transparent_hugepage/shmem_enabled", buf, sizeof(buf)) &&
 	    strstr(buf, "[force]"))
 		return dir_is_tmpfs("/dev/shm");
 	f = fopen("/proc/self/mounts", "re");
@@ -416,7 +388,7 @@ static int ksm_merge(struct rp_map *m, int timeout_ms, char *why, size_t whylen)
 			 strerrorname_np(-ret) ?: "?");
 		return ret == -EINVAL ? -EOPNOTSUPP : ret;
 	}
-	if (read_sysfs(run_path, run, sizeof(run))) {
+	if (rp_sysfile_read(run_path, run, sizeof(run))) {
 		snprintf(why, whylen, "no KSM (no %s)", run_path);
 		return -EOPNOTSUPP;
 	}
@@ -426,7 +398,7 @@ static int ksm_merge(struct rp_map *m, int timeout_ms, char *why, size_t whylen)
 	if (run[0] != '1') {
 		const char *no = getenv("RDMAPIN_NO_KSMD");
 
-		ret = no && *no ? -EPERM : write_sysfs(run_path, "1");
+		ret = no && *no ? -EPERM : rp_sysfile_write(run_path, "1");
 		if (ret) {
 			snprintf(why, whylen, "ksmd is stopped and rdmapin may not start it (%s: %s)",
 				 no && *no ? "RDMAPIN_NO_KSMD is set" : run_path,
@@ -455,7 +427,7 @@ static int ksm_merge(struct rp_map *m, int timeout_ms, char *why, size_t whylen)
 			break;
 		nanosleep(&ts, NULL);
 	}
-	read_sysfs("/sys/kernel/mm/ksm/pages_sharing", sharing, sizeof(sharing));
+	rp_sysfile_read("/sys/kernel/mm/ksm/pages_sharing", sharing, sizeof(sharing));
 	sharing[strcspn(sharing, "\n")] = 0;
 	if (merged != n) {
 		snprintf(why, whylen, "ksmd merged %zu/%zu pages within %d ms (pages_sharing %s)",
@@ -468,7 +440,7 @@ static int ksm_merge(struct rp_map *m, int timeout_ms, char *why, size_t whylen)
 	ret = 0;
 out:
 	if (started)
-		write_sysfs(run_path, "0");
+		rp_sysfile_write(run_path, "0");
 	free(pm);
 	return ret;
 }
