@@ -24,6 +24,12 @@ rp_die() {
 	rp_exit 1 "$@"
 }
 
+# rp_help: the script's help, its leading comment block (from line 2 up to the first line that
+# is not a comment) without the "# ", so that it cannot drift into code.
+rp_help() {
+	awk 'NR == 1 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' "$0"
+}
+
 # rp_need CMD...: die naming every missing command at once.
 rp_need() {
 	local missing=() c
