@@ -5,11 +5,18 @@ documents through every verdict path of every profile. No RDMA, no QEMU.
 Run: python3 -m unittest -v test_suite   (in tests/), or ctest (suite-judge).
 """
 import importlib.machinery
+import json
 import importlib.util
 import os
 import unittest
 
 import judge
+import results
+
+# the smallest valid document: rdmapin on a machine without RDMA devices
+EMPTY_RDMAPIN = {"tool": "rdmapin", "version": 2, "kernel": "6.1", "pages": 4,
+                 "skip_reason": "no RDMA device", "notes": [], "devices": [],
+                 "totals": {"pass": 0, "fail": 0, "skip": 0}}
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -457,7 +464,7 @@ class GuestOutputTest(unittest.TestCase):
 
     def test_parse(self):
         out = ("noise\n@@suite devices=rxe0\n@@suite missing=siw0: none\n@@suite begin rdmapin\n"
-               '{"devices": []}\n\n@@suite end rdmapin rc=0 secs=3.25\n'
+               + json.dumps(EMPTY_RDMAPIN) + "\n\n@@suite end rdmapin rc=0 secs=3.25\n"
                "@@suite absent v4l2 build/tests/v4l2/vivid-userptr\n"
                "@@suite begin ro_pin@rxe0\nKTAP version 1\n1..1\nok 1 a\n"
                "@@suite end ro_pin@rxe0 rc=0 secs=1.00\n"
@@ -477,12 +484,23 @@ class GuestOutputTest(unittest.TestCase):
         self.assertEqual(d, {"devices": []})
         self.assertEqual(docs["rdmapin"][1:], (0, 3.25))
         d, err = self.rs.load_doc("rdmapin", docs["rdmapin"])
-        self.assertEqual(d, {"devices": []})
+        self.assertEqual(d, EMPTY_RDMAPIN)
         d, err = self.rs.load_doc("sweep", docs["sweep"])
         self.assertIsNone(d)
         self.assertEqual(err, "the guest ended while it ran")
         d, err = self.rs.load_doc("sweep", None)
         self.assertIn("did not run", err)
+
+    def test_document_against_the_schema(self):
+        try:
+            results.validator()
+        except results.NoValidator as e:
+            self.skipTest(str(e))
+        bad = dict(EMPTY_RDMAPIN, version=1)
+        d, err = self.rs.load_doc("rdmapin", (json.dumps(bad), 4, 1.0))
+        self.assertIsNone(d)
+        self.assertIn("not valid against Documentation/results.schema.json: version: 2 was "
+                      "expected", err)
 
     def test_crash_exit(self):
         d, err = self.rs.load_doc("rdmapin", ('{"a":1}', 139, 1.0))

@@ -32,9 +32,10 @@
 
 #include "backing.h"
 #include "cli.h"
+#include "emit.h"
+#include "errname.h"
 #include "kmsg.h" /* lib: the kernel log watch */
 #include "memlock.h"
-#include "report.h" /* rdmapin's JSON string emitter */
 #include "rows.h"
 #include "worker.h"
 
@@ -49,8 +50,8 @@ struct sw_rec {
 	int idx;          /* row index; -1: worker-level error (device could not be opened) */
 	int end;          /* 0: begin, 1: end */
 	int status;       /* enum sw_status */
-	int reg_errno;    /* errno of the registration (or of rereg for rereg rows) */
-	int dereg_errno;
+	int reg_errno;    /* errno of the registration (of rereg for rereg rows); -1 not tried */
+	int dereg_errno;  /* errno of ibv_dereg_mr; -1 not tried */
 	char verdict[20];
 	char reason[300];
 };
@@ -73,37 +74,17 @@ struct sw_dev {
 };
 
 static struct {
-	const char *format;
+	enum em_format format;
 	const char *dir;
 	const char *globs[16];
 	int nglobs;
 	int timeout_s;
 	bool list;
-} opt = { .format = "ktap", .timeout_s = 20 };
+} opt = { .format = EM_KTAP, .timeout_s = 20 };
 
 static struct sw_row rows[SW_MAX_ROWS];
 static int nrows, not_rows;
 static bool selected[SW_MAX_ROWS];
-
-static const char *errname(int e)
-{
-	static char buf[32];
-
-	switch (e) {
-	case 0: return "";
-	case EINVAL: return "EINVAL";
-	case EFAULT: return "EFAULT";
-	case EPERM: return "EPERM";
-	case EACCES: return "EACCES";
-	case ENOMEM: return "ENOMEM";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case ENOSYS: return "ENOSYS";
-	case EBUSY: return "EBUSY";
-	default:
-		snprintf(buf, sizeof(buf), "errno %d", e);
-		return buf;
-	}
-}
 
 /* ---- the worker: runs rows in the child ---- */
 
@@ -123,7 +104,7 @@ static void judge_reg(const struct sw_row *row, struct sw_rec *r, bool registere
 	if (registered)
 		snprintf(got, sizeof(got), "REGISTERED");
 	else
-		snprintf(got, sizeof(got), "REFUSED (%s)", errname(err));
+		snprintf(got, sizeof(got), "REFUSED (%s)", rp_errname(err));
 
 	if (row->expect == SW_REGISTERED && registered) {
 		r->status = SW_PASS;
@@ -135,7 +116,7 @@ static void judge_reg(const struct sw_row *row, struct sw_rec *r, bool registere
 		r->status = SW_FAIL;
 		snprintf(r->reason, sizeof(r->reason), "expected %s%s%s%s, got %s: %s",
 			 sw_outcome_name(row->expect), row->expect == SW_REFUSED ? " (" : "",
-			 row->expect == SW_REFUSED ? errname(row->expect_errno) : "",
+			 row->expect == SW_REFUSED ? rp_errname(row->expect_errno) : "",
 			 row->expect == SW_REFUSED ? ")" : "", got, row->rule);
 	}
 }
@@ -189,7 +170,7 @@ static void run_rereg(const struct sw_row *row, struct ibv_pd *pd, struct sw_map
 		r->reg_errno = err;
 		snprintf(r->verdict, sizeof(r->verdict), "ERROR");
 		snprintf(r->reason, sizeof(r->reason),
-			 "the read-only registration before rereg was refused (%s)", errname(err));
+			 "the read-only registration before rereg was refused (%s)", rp_errname(err));
 		return;
 	}
 	errno = 0;
@@ -204,7 +185,7 @@ static void run_rereg(const struct sw_row *row, struct ibv_pd *pd, struct sw_map
 		r->reg_errno = err;
 		snprintf(r->verdict, sizeof(r->verdict), "REFUSED");
 		snprintf(r->reason, sizeof(r->reason), "%s to writable refused (%s)", how,
-			 errname(err));
+			 rp_errname(err));
 		ibv_dereg_mr(mr); /* the MR may be gone already: ignore */
 		return;
 	}
@@ -213,7 +194,7 @@ static void run_rereg(const struct sw_row *row, struct ibv_pd *pd, struct sw_map
 		snprintf(r->verdict, sizeof(r->verdict), "REREG_WRITABLE");
 		snprintf(r->reason, sizeof(r->reason),
 			 "%s made a writable MR over PROT_READ pages", how);
-		ibv_dereg_mr(mr);
+		r->dereg_errno = ibv_dereg_mr(mr);
 		return;
 	}
 	/* writable memory: the MR must now be over the pages the process writes to */
@@ -231,7 +212,7 @@ static void run_rereg(const struct sw_row *row, struct ibv_pd *pd, struct sw_map
 			r->status = SW_SKIP;
 			snprintf(r->reason, sizeof(r->reason),
 				 "rereg succeeded but /proc/self/pagemap gives no PFN (%s)",
-				 errname((int)-(before < 0 ? before : after)));
+				 rp_errname((int)-(before < 0 ? before : after)));
 			break;
 		}
 		if (before != after) {
@@ -244,7 +225,13 @@ static void run_rereg(const struct sw_row *row, struct ibv_pd *pd, struct sw_map
 			break;
 		}
 	}
-	ibv_dereg_mr(mr);
+	r->dereg_errno = ibv_dereg_mr(mr);
+	if (r->dereg_errno) {
+		r->status = SW_FAIL;
+		snprintf(r->verdict, sizeof(r->verdict), "ERROR");
+		snprintf(r->reason, sizeof(r->reason), "ibv_dereg_mr after rereg: %s",
+			 rp_errname(r->dereg_errno));
+	}
 }
 
 static void run_row(const struct sw_row *row, struct ibv_pd *pd, struct sw_rec *r)
@@ -277,18 +264,20 @@ static void run_row(const struct sw_row *row, struct ibv_pd *pd, struct sw_rec *
 	if (mr && row->edge == SW_DEREG_AFTER_MUNMAP) {
 		sw_map_unmap(&m);
 		ret = ibv_dereg_mr(mr);
+		r->dereg_errno = ret;
 		if (ret) {
 			r->dereg_errno = ret;
 			r->status = SW_FAIL;
 			snprintf(r->reason, sizeof(r->reason), "dereg after munmap failed: %s",
-				 strerror(ret));
+				 rp_errname(ret));
 		}
 	} else if (mr) {
 		ret = ibv_dereg_mr(mr);
+		r->dereg_errno = ret;
 		if (ret) {
 			r->dereg_errno = ret;
 			r->status = SW_FAIL;
-			snprintf(r->reason, sizeof(r->reason), "ibv_dereg_mr: %s", strerror(ret));
+			snprintf(r->reason, sizeof(r->reason), "ibv_dereg_mr: %s", rp_errname(ret));
 		}
 	}
 	sw_map_destroy(&m);
@@ -334,6 +323,7 @@ static void worker(int wfd, void *argp)
 			continue;
 		memset(&r, 0, sizeof(r));
 		r.idx = i;
+		r.reg_errno = r.dereg_errno = -1;
 		rec_send(wfd, &r);
 		run_row(&rows[i], pd, &r);
 		r.end = 1;
@@ -379,6 +369,7 @@ fail_row(struct rp_kmsg *k, struct sw_result *res, const char *fmt, ...)
 
 	res->ran = true;
 	res->status = SW_FAIL;
+	res->reg_errno = res->dereg_errno = -1;
 	snprintf(res->verdict, sizeof(res->verdict), "ERROR");
 	va_start(ap, fmt);
 	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
@@ -395,7 +386,7 @@ static int stop_worker(struct sw_dev *d, struct sw_worker *w, int grace_ms, int 
 		d->status = SW_FAIL;
 		snprintf(d->skip_reason, sizeof(d->skip_reason),
 			 "worker %d did not die within %d s of SIGKILL (%s): stuck in the kernel?",
-			 (int)w->pid, SW_REAP_MS / 1000, errname(-ret));
+			 (int)w->pid, SW_REAP_MS / 1000, rp_errname(-ret));
 	}
 	return ret;
 }
@@ -491,100 +482,74 @@ static void run_device(struct sw_dev *d, struct rp_kmsg *k)
 
 /* ---- output ---- */
 
-static const char *status_name(int s)
+static void emit_row(struct em *e, const struct sw_row *row, const struct sw_result *res)
 {
-	return s == SW_PASS ? "pass" : s == SW_FAIL ? "fail" : "skip";
+	char abuf[64], rbuf[64], diag[160];
+	const struct em_field fields[] = {
+		EM_STR("prot", sw_prot_name(row->prot)),
+		EM_STR("edge", sw_edge_name(row->edge)),
+		EM_NUM("expected_errno", row->expect_errno),
+		EM_STR("expected_error", rp_errname(row->expect_errno)),
+		EM_STR("rule", row->rule),
+		EM_STR("rereg_access", sw_access_str(row->rereg_access, rbuf)),
+	};
+	struct em_case c = {
+		.name = row->name,
+		.status = res->status == SW_PASS ? EM_PASS : res->status == SW_FAIL ? EM_FAIL :
+			  EM_SKIP,
+		.verdict = res->verdict,
+		.reason = res->reason,
+		.backing = sw_kind_name(row->kind),
+		.access = sw_access_str(row->access, abuf),
+		.expected = sw_outcome_name(row->expect),
+		.reg_errno = res->reg_errno,
+		.dereg_errno = res->dereg_errno,
+		.kmsg_issues = res->kmsg_issues,
+		.diag = diag,
+		.fields = fields,
+		/* rereg_access only on the rereg rows */
+		.nfields = sizeof(fields) / sizeof(fields[0]) - (row->edge != SW_REREG_RO_RW),
+	};
+
+	snprintf(diag, sizeof(diag), "prot=%s edge=%s expected=%s%s%s%s", sw_prot_name(row->prot),
+		 sw_edge_name(row->edge), sw_outcome_name(row->expect),
+		 row->expect_errno ? "(" : "", rp_errname(row->expect_errno),
+		 row->expect_errno ? ")" : "");
+	em_case(e, &c);
 }
 
-static void emit_json(FILE *f, struct sw_dev *devs, int ndev, const char *kernel, int totals[3])
+/* Every device and its rows through the one emitter; returns the exit status. */
+static int emit(FILE *f, enum em_format fmt, struct sw_dev *devs, int ndev, const char *kernel)
 {
-	int d, i, first;
-	char abuf[64], rbuf[64];
+	char title[128];
+	const struct em_field fields[] = {
+		EM_NUM("rows_per_device", nrows),
+		EM_NUM("not_rows", not_rows),
+	};
+	struct em_run run = {
+		.tool = "ibv-reg-sweep", .kernel = kernel, .title = title,
+		.fields = fields, .nfields = 2,
+		.ndevices = (size_t)ndev, .skip_reason = "no RDMA device",
+	};
+	struct em e;
+	int d, i;
 
-	fprintf(f, "{\"tool\":\"ibv-reg-sweep\",\"version\":1,\"kernel\":");
-	rp_json_str(f, kernel);
-	fprintf(f, ",\"rows_per_device\":%d,\"not_rows\":%d,\"devices\":[", nrows, not_rows);
-	for (d = 0; d < ndev; d++) {
-		fprintf(f, "%s{\"device\":", d ? "," : "");
-		rp_json_str(f, devs[d].name);
-		fprintf(f, ",\"status\":\"%s\",\"skip_reason\":", status_name(devs[d].status));
-		rp_json_str(f, devs[d].skip_reason);
-		fprintf(f, ",\"cases\":[");
-		first = 1;
-		for (i = 0; i < nrows; i++) {
-			const struct sw_row *row = &rows[i];
-			const struct sw_result *res = &devs[d].res[i];
-
-			if (!res->ran)
-				continue;
-			fprintf(f, "%s\n{\"name\":", first ? "" : ",");
-			first = 0;
-			rp_json_str(f, row->name);
-			fprintf(f, ",\"backing\":\"%s\",\"prot\":\"%s\",\"mutation\":\"%s\","
-				"\"access\":\"%s\",\"status\":\"%s\",\"reason\":",
-				sw_kind_name(row->kind), sw_prot_name(row->prot),
-				sw_edge_name(row->edge), sw_access_str(row->access, abuf),
-				status_name(res->status));
-			rp_json_str(f, res->reason);
-			fprintf(f, ",\"reg_errno\":%d,\"reg_error\":", res->reg_errno);
-			rp_json_str(f, res->reg_errno ? strerror(res->reg_errno) : "");
-			fprintf(f, ",\"verdict\":\"%s\",\"expected\":\"%s\",\"expected_errno\":%d,"
-				"\"expected_error\":", res->verdict, sw_outcome_name(row->expect),
-				row->expect_errno);
-			rp_json_str(f, row->expect_errno ? errname(row->expect_errno) : "");
-			fprintf(f, ",\"rule\":");
-			rp_json_str(f, row->rule);
-			if (row->edge == SW_REREG_RO_RW)
-				fprintf(f, ",\"rereg_access\":\"%s\"",
-					sw_access_str(row->rereg_access, rbuf));
-			fprintf(f, ",\"dereg_errno\":%d,\"soft_dirty_pages\":-1,"
-				"\"pfn_changed_pages\":-1,\"uffd_wp_events\":-1,\"kmsg_issues\":%d}",
-				res->dereg_errno, res->kmsg_issues);
-		}
-		fprintf(f, "]}");
-	}
-	fprintf(f, "],\"totals\":{\"pass\":%d,\"fail\":%d,\"skip\":%d}}\n", totals[SW_PASS],
-		totals[SW_FAIL], totals[SW_SKIP]);
-}
-
-static void emit_ktap(FILE *f, struct sw_dev *devs, int ndev, int totals[3])
-{
-	int d, i, n;
-
-	fprintf(f, "KTAP version 1\n# ibv-reg-sweep: %d rows per device (%d kind x prot x access "
-		"combinations cannot be created and are not rows)\n1..%d\n", nrows, not_rows, ndev);
+	snprintf(title, sizeof(title), "%d rows per device (%d kind x prot x access combinations "
+		 "cannot be created and are not rows)", nrows, not_rows);
+	em_begin(&e, f, fmt, &run);
 	for (d = 0; d < ndev; d++) {
 		struct sw_dev *dv = &devs[d];
+		size_t n = 0;
 
-		if (dv->status == SW_SKIP) {
-			fprintf(f, "ok %d %s # SKIP %s\n", d + 1, dv->name, dv->skip_reason);
-			continue;
-		}
-		n = 0;
-		for (i = 0; i < nrows; i++)
+		for (i = 0; dv->res && i < nrows; i++)
 			n += dv->res[i].ran;
-		fprintf(f, "    KTAP version 1\n    1..%d\n", n);
-		n = 0;
-		for (i = 0; i < nrows; i++) {
-			const struct sw_result *res = &dv->res[i];
-
-			if (!res->ran)
-				continue;
-			n++;
-			if (res->status == SW_SKIP)
-				fprintf(f, "    ok %d %s # SKIP %s\n", n, rows[i].name, res->reason);
-			else if (res->status == SW_PASS)
-				fprintf(f, "    ok %d %s\n", n, rows[i].name);
-			else
-				fprintf(f, "    # %s: %s\n    not ok %d %s\n", rows[i].name,
-					res->reason, n, rows[i].name);
-		}
-		if (dv->skip_reason[0])
-			fprintf(f, "    # %s\n", dv->skip_reason);
-		fprintf(f, "%sok %d %s\n", dv->status == SW_FAIL ? "not " : "", d + 1, dv->name);
+		em_device_begin(&e, dv->name, n);
+		for (i = 0; dv->res && i < nrows; i++)
+			if (dv->res[i].ran)
+				emit_row(&e, &rows[i], &dv->res[i]);
+		em_device_end(&e, dv->status == SW_FAIL, dv->skip_reason);
 	}
-	fprintf(f, "%d passed, %d failed, %d skipped\n", totals[SW_PASS], totals[SW_FAIL],
-		totals[SW_SKIP]);
+	return em_end(&e);
 }
 
 static void emit_list(FILE *f)
@@ -601,7 +566,7 @@ static void emit_list(FILE *f)
 			sw_kind_name(rows[i].kind), sw_prot_name(rows[i].prot),
 			sw_edge_name(rows[i].edge), sw_access_str(rows[i].access, abuf),
 			sw_outcome_name(rows[i].expect), rows[i].expect == SW_REFUSED ? " (" : "",
-			rows[i].expect == SW_REFUSED ? errname(rows[i].expect_errno) : "",
+			rows[i].expect == SW_REFUSED ? rp_errname(rows[i].expect_errno) : "",
 			rows[i].expect == SW_REFUSED ? ")" : "", rows[i].rule);
 	}
 	fprintf(f, "%d rows per device; %d combinations cannot be created and are not rows\n",
@@ -611,13 +576,14 @@ static void emit_list(FILE *f)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ibv-reg-sweep [--format ktap|json] [--device DEV]... [--case GLOB]...\n"
+		"usage: ibv-reg-sweep [--format ktap|table|json] [--device DEV]... [--case GLOB]...\n"
 		"                     [--dir DIR] [--timeout S] [--list]\n"
-		"  --format    ktap (default) or json (rdmapin's schema)\n"
+		"  --format    ktap (default), table or json (Documentation/results.schema.json)\n"
 		"  --device    run on DEV only (repeatable; default: every RDMA device)\n"
 		"  --case      run only rows whose name matches GLOB (repeatable)\n"
 		"  --dir       where file-backed rows create their files (default $TMPDIR or /tmp)\n"
-		"  --timeout   seconds one row may take before its worker is killed (default 20)\n"
+		"  --timeout   seconds one row may take before its worker is killed (1..3600, "
+		"default 20)\n"
 		"  --list      print the rows and their expectation on a fixed kernel; run nothing\n"
 		"exit: 0 pass, 1 fail, 4 skip (no device), 2 usage\n");
 }
@@ -636,7 +602,7 @@ int main(int argc, char **argv)
 	};
 	struct sw_dev devs[SW_MAX_DEVICES];
 	const char *want[SW_MAX_DEVICES];
-	int nwant = 0, ndev = 0, totals[3] = { 0, 0, 0 };
+	int nwant = 0, ndev = 0;
 	struct ibv_device **list;
 	struct utsname uts;
 	struct rp_kmsg kmsg;
@@ -647,11 +613,10 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":f:d:c:D:t:lh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (strcmp(optarg, "ktap") && strcmp(optarg, "json")) {
-				usage_error("--format: '%s' is not ktap or json", optarg);
+			if (em_parse_format(optarg, &opt.format)) {
+				usage_error("--format: '%s' is not ktap, table or json", optarg);
 				return 2;
 			}
-			opt.format = optarg;
 			break;
 		case 'd':
 			if (nwant == SW_MAX_DEVICES) {
@@ -757,19 +722,8 @@ int main(int argc, char **argv)
 	}
 	if (list)
 		ibv_free_device_list(list);
-	if (!ndev) {
-		if (!strcmp(opt.format, "json")) {
-			printf("{\"tool\":\"ibv-reg-sweep\",\"version\":1,\"kernel\":");
-			rp_json_str(stdout, uts.release);
-			printf(",\"rows_per_device\":%d,\"not_rows\":%d,\"devices\":[],"
-			       "\"skip_reason\":\"no RDMA device\","
-			       "\"totals\":{\"pass\":0,\"fail\":0,\"skip\":0}}\n", nrows, not_rows);
-		} else {
-			printf("KTAP version 1\n1..0 # SKIP no RDMA device\n"
-			       "0 passed, 0 failed, 0 skipped\n");
-		}
-		return 4;
-	}
+	if (!ndev)
+		return emit(stdout, opt.format, devs, 0, uts.release);
 
 	ret = rp_kmsg_open(&kmsg);
 	if (ret)
@@ -785,27 +739,10 @@ int main(int argc, char **argv)
 		if (devs[d].status == SW_SKIP)
 			continue;
 		run_device(&devs[d], &kmsg);
-		for (i = 0; i < nrows; i++)
-			if (devs[d].res[i].ran) {
-				totals[devs[d].res[i].status]++;
-				if (devs[d].res[i].status == SW_FAIL)
-					devs[d].status = SW_FAIL;
-			}
 		if (devs[d].status == SW_FAIL && devs[d].skip_reason[0])
 			fprintf(stderr, "ibv-reg-sweep: %s: %s\n", devs[d].name,
 				devs[d].skip_reason);
 	}
 	rp_kmsg_close(&kmsg);
-	if (!strcmp(opt.format, "json"))
-		emit_json(stdout, devs, ndev, uts.release, totals);
-	else
-		emit_ktap(stdout, devs, ndev, totals);
-
-	for (d = 0; d < ndev; d++) {
-		if (devs[d].status == SW_FAIL)
-			return 1;
-	}
-	if (!totals[SW_PASS])
-		return 4;
-	return 0;
+	return emit(stdout, opt.format, devs, ndev, uts.release);
 }

@@ -216,6 +216,11 @@ void rp_judge(struct rp_result *r, int timeout_s)
 		add(r, "%s: %s", o->step, errname(o->err));
 		return;
 	}
+	/* a registration that cannot be undone is a pinning bug of its own, whatever else */
+	if (o->dereg_errno > 0) {
+		fail(r, RP_V_ERROR);
+		add(r, "ibv_dereg_mr of the MR under test failed: %s", errname(o->dereg_errno));
+	}
 
 	/* registration: rules 1 and 4 */
 	if (x == RP_X_REFUSED) {

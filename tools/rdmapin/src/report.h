@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * report.h - the one emitter of results: KTAP version 1 (default; one nested subtest per
- * device, diagnostics "# ..." with the observed values), a table for people, and JSON as
- * specified in Documentation/architecture.md. JSON never goes inside KTAP.
+ * report.h - rdmapin's results through the project's one emitter (lib/emit.h): KTAP version 1
+ * (default; one nested subtest per device, diagnostics "# ..." with the observed values), a
+ * table for people, and JSON as Documentation/results.schema.json specifies it. This file only
+ * says what rdmapin observed; how it is written is emit.c's business.
  */
 #ifndef RDMAPIN_REPORT_H
 #define RDMAPIN_REPORT_H
 
 #include <stdio.h>
 
+#include "emit.h"
 #include "runner.h"
-
-enum rp_format { RP_FMT_KTAP, RP_FMT_TABLE, RP_FMT_JSON };
 
 struct rp_run {
 	const char *kernel;  /* uname -r */
@@ -22,16 +22,10 @@ struct rp_run {
 	size_t ndevices;
 };
 
-/* rp_run_totals - count case results (device-level skips count as one skip). */
-void rp_run_totals(const struct rp_run *run, int *pass, int *fail, int *skip);
-
-/* rp_report - write run in fmt to f. */
-void rp_report(FILE *f, enum rp_format fmt, const struct rp_run *run);
-
-/* rp_exit_code - kselftest: 1 if anything failed, else 0 if anything passed, else 4. */
-int rp_exit_code(const struct rp_run *run);
-
-/* rp_json_str - write s as a JSON string literal (quoted and escaped) to f. */
-void rp_json_str(FILE *f, const char *s);
+/*
+ * rp_report - write run in fmt to f; returns the kselftest exit status: 1 if anything failed
+ * (a device that failed before its cases counts), else 0 if anything passed, else 4.
+ */
+int rp_report(FILE *f, enum em_format fmt, const struct rp_run *run);
 
 #endif /* RDMAPIN_REPORT_H */

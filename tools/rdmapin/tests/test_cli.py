@@ -3,6 +3,7 @@
 """test_cli.py RDMAPIN [FAKE_DEVICE_SO] - the command line: bad input gives exactly one "rdmapin: ..." line on
 stderr, nothing on stdout, exit 2 and no hang; --help, --list and --case globs work. With FAKE_DEVICE_SO (fake_device.c, LD_PRELOAD): a device whose run fails
 early is a failure: exit 1, "not ok" and a line naming the device and the error."""
+import json
 import os
 import re
 import subprocess
@@ -79,7 +80,9 @@ if len(sys.argv) > 2:
         elif fmt == 'table':
             good = re.search(r'^fake0 .*\bfail\b.*ENOMEM', out, re.M)
         else:
-            good = '"device":"fake0","status":"fail"' in out and 'ENOMEM' in out
+            devs = json.loads(out)['devices'] if out.startswith('{') else []
+            good = [(d['device'], d['status']) for d in devs] == [('fake0', 'fail')] and \
+                'ENOMEM' in devs[0]['skip_reason']
         check(p.returncode == 1 and bool(good), f'failed_device_{fmt}',
               f'exit {p.returncode}: {out[-300:]!r} {p.stderr[-200:]!r}')
 

@@ -193,5 +193,17 @@ int main(void)
 
 	CHECK(rp_case_match(find("thp_zero.proc_mem"), "anon_*,thp_*"), "glob_list_matches");
 	CHECK(!rp_case_match(find("thp_zero.proc_mem"), "anon_*"), "glob_no_match");
+	/* ibv_dereg_mr of the MR under test failed: an error, also where the data was coherent */
+	r = clean("anon_zero.mprotect_store");
+	r.obs.dereg_errno = EBUSY;
+	expect(&r, RP_FAIL, RP_V_ERROR, "ibv_dereg_mr of the MR under test failed: EBUSY",
+	       "dereg_failure_fails");
+	r = clean("anon_populated.madv_dontneed");
+	r.obs.data = RP_D_MISMATCH, r.obs.data_diff = 0;
+	r.obs.dereg_errno = EINVAL;
+	rp_judge(&r, 60);
+	CHECK(r.status == RP_FAIL && strstr(r.reason, "EINVAL"), "dereg_failure_fails_a_control "
+	      "# %s", r.reason);
+
 	return unit_done();
 }

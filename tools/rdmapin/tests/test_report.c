@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_report.c - emit a synthetic run that reaches every output path (pass, fail, skip,
- * device skip, every verdict) in the format named by argv[1]; check_output.py parses it.
+ * device skip, a device that failed before its cases, every verdict, a failed dereg) in the
+ * format named by argv[1]; with argv[2] "none", a run without any device. check_output.py
+ * parses it (and validates JSON against Documentation/results.schema.json).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,17 +13,17 @@
 
 int main(int argc, char **argv)
 {
-	static struct rp_result res[9];
-	struct rp_device_result devs[2];
+	static struct rp_result res[10];
+	struct rp_device_result devs[3];
 	struct rp_run run = { .kernel = "6.1.0-test", .pages = 4 };
-	enum rp_format fmt = RP_FMT_KTAP;
+	enum em_format fmt = EM_KTAP;
 	int i;
 
-	if (argc > 1 && !strcmp(argv[1], "json"))
-		fmt = RP_FMT_JSON;
-	else if (argc > 1 && !strcmp(argv[1], "table"))
-		fmt = RP_FMT_TABLE;
-	for (i = 0; i < 9; i++) {
+	if (argc > 1 && em_parse_format(argv[1], &fmt))
+		return 2;
+	if (argc > 2 && !strcmp(argv[2], "none")) /* no device at all: a skip */
+		return rp_report(stdout, fmt, &run) == 4 ? 0 : 1;
+	for (i = 0; i < 10; i++) {
 		memset(&res[i], 0, sizeof(res[i]));
 		res[i].c = &rp_cases[i];
 		res[i].obs.valid = 1;
@@ -43,21 +45,25 @@ int main(int argc, char **argv)
 	res[6].obs.data_diff = 0;
 	res[7].obs.reg_errno = EFAULT; /* anon_populated.writable_mr_on_ro: REFUSED, pass */
 	snprintf(res[0].obs.backing_desc, sizeof(res[0].obs.backing_desc), "anon_zero: 4 x 4 KiB");
-	for (i = 0; i < 9; i++)
+	res[9].obs.dereg_errno = EBUSY; /* ERROR: the MR could not be deregistered */
+	for (i = 0; i < 10; i++)
 		rp_judge(&res[i], 60);
 
 	memset(devs, 0, sizeof(devs));
 	snprintf(devs[0].name, sizeof(devs[0].name), "rxe0");
 	devs[0].results = res;
-	devs[0].n = 9;
+	devs[0].n = 10;
 	devs[0].status = RP_FAIL;
-	snprintf(devs[1].name, sizeof(devs[1].name), "siw");
+	snprintf(devs[1].name, sizeof(devs[1].name), "siw0");
 	devs[1].status = RP_SKIP;
-	snprintf(devs[1].skip_reason, sizeof(devs[1].skip_reason), "no siw device found");
+	snprintf(devs[1].skip_reason, sizeof(devs[1].skip_reason), "no RDMA device siw0");
+	snprintf(devs[2].name, sizeof(devs[2].name), "fake0");
+	devs[2].status = RP_FAIL;
+	snprintf(devs[2].skip_reason, sizeof(devs[2].skip_reason),
+		 "no case ran: rp_run_device: ENOMEM");
 	run.devices = devs;
-	run.ndevices = 2;
+	run.ndevices = 3;
 	snprintf(run.notes[0], sizeof(run.notes[0]), "a run note");
 	run.nnotes = 1;
-	rp_report(stdout, fmt, &run);
-	return rp_exit_code(&run) == 1 ? 0 : 1; /* the synthetic run must count as failed */
+	return rp_report(stdout, fmt, &run) == 1 ? 0 : 1; /* the synthetic run failed */
 }
