@@ -2,8 +2,8 @@
 """judge.py - the regression suite's judging: expectations file, per-profile verdicts, KTAP.
 
 tests/run-suite gets two JSON documents from the guest (rdmapin's coherence matrix and the
-ibv-reg-sweep rows, both in rdmapin's schema, Documentation/architecture.md) and judges every
-case against the kernel's profile in tests/expectations:
+ibv-reg-sweep rows, both in the one schema, Documentation/results.schema.json, checked by
+tests/results.py) and judges every case against the kernel's profile in tests/expectations:
 
   fixed         every case passes (skips with a reason are allowed)
   forced-write  the failures are exactly the profile's expected failures: an expected failure
@@ -11,6 +11,10 @@ case against the kernel's profile in tests/expectations:
   broken        the negative control: the same, and every entry (its verdict column is STALE)
                 must catch at least one STALE case on every device it applies to; otherwise
                 "negative control NOT caught" and the stage fails
+
+Which RDMA devices a kernel must have is the judge's business too, not the tools': the
+[kernels] line of tests/expectations lists them (default: DEVICES); a device the kernel must
+have and the guest did not create fails the run, one it need not have is a skip.
 
 Besides the two JSON tools, tests/suite-tools lists KTAP programs (upstream's mm selftests,
 ro_pin, the V4L2 check, rdma-core's tests, ...): ktap_doc() turns their output into the same
@@ -177,6 +181,7 @@ class Entry:
 class Expectations:
     def __init__(self):
         self.kernels = {}  # kernel name -> profile
+        self.devices = {}  # kernel name -> the RDMA devices it must have (default DEVICES)
         # profile or kernel name -> its entries; an entry of a section that names several
         # profiles or kernels is in each of their lists
         self.entries = {p: [] for p in PROFILES}
@@ -186,6 +191,10 @@ class Expectations:
             return self.kernels[kernel]
         raise ExpectationsError(
             "kernel %s has no profile in tests/expectations (pass --profile)" % kernel)
+
+    def devices_of(self, kernel):
+        """The RDMA devices KERNEL must have in the guest (tests/expectations [kernels])."""
+        return self.devices.get(kernel, DEVICES)
 
     def entries_for(self, kernel, profile):
         """The entries that apply to KERNEL judged with PROFILE, each once, in file order."""
@@ -228,10 +237,17 @@ def parse_expectations(text, origin="tests/expectations", tools=None):
             raise ExpectationsError("%s: line before the first [section]" % where)
         if targets == ["kernels"]:
             words = line.split()
-            if len(words) != 2 or words[1] not in PROFILES:
+            if len(words) < 2 or words[1] not in PROFILES:
                 raise ExpectationsError(
-                    "%s: want 'KERNEL PROFILE' with PROFILE one of %s" % (where, ", ".join(PROFILES)))
+                    "%s: want 'KERNEL PROFILE [DEVICE...]' with PROFILE one of %s and DEVICE "
+                    "one of %s" % (where, ", ".join(PROFILES), ", ".join(DEVICES)))
+            bad = [d for d in words[2:] if d not in DEVICES]
+            if bad:
+                raise ExpectationsError("%s: %s: devices are %s, not %s"
+                                        % (where, words[0], ", ".join(DEVICES), ", ".join(bad)))
             exp.kernels[words[0]] = words[1]
+            if len(words) > 2:
+                exp.devices[words[0]] = tuple(words[2:])
             continue
         parts = line.split(None, 4)
         if len(parts) < 5:
@@ -284,25 +300,22 @@ class Result:
 
 
 def _doc_devices(doc):
-    """device name -> device object. A skipped device without cases whose name is a prefix of
-    one of DEVICES ("siw" for "no siw device found") is filed under that device."""
+    """device name -> device object."""
     out = {}
     for d in (doc or {}).get("devices", []):
-        name = d.get("device", "?")
-        if name not in DEVICES and not d.get("cases"):
-            name = next((k for k in DEVICES if k.startswith(name)), name)
-        out.setdefault(name, d)
+        out.setdefault(d.get("device", "?"), d)
     return out
 
 
 def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_error=None,
-          only_device=None, tools=JSON_TOOLS):
+          only_device=None, tools=JSON_TOOLS, guest_devices=None):
     """Judge docs = {TOOL: doc or None} for every name in tools (None: the tool produced no
     result; docs[tool + "_error"] says why; {"devices": [], "not_run": True}: left out on
     purpose). A doc is rdmapin's schema; KTAP tools' runs arrive converted by ktap_doc(), their
     kernel-scope cases under the device name "kernel". guest_error: ci/vm-run's failure, if any.
     only_device: the run was limited to this device (run-suite --device): judge only it (and the
-    kernel group). Returns a Result whose lines are KTAP nested one level (the caller wraps them
+    kernel group). guest_devices: the RDMA devices the guest created (None: unknown, e.g. it
+    did not boot); a device of exp.devices_of(kernel) missing from them fails. Returns a Result whose lines are KTAP nested one level (the caller wraps them
     under the kernel)."""
     r = Result()
     all_entries = exp.entries_for(kernel, profile)
@@ -357,6 +370,16 @@ def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_err
                 if ns is not None:
                     used.setdefault((ns.line, dev), []).append(c.name)
                 sub.append(_judge_case(r, profile, c, ent, used, ns))
+        must = (guest_devices is not None and dev in exp.devices_of(kernel)
+                and dev not in guest_devices)
+        if must:
+            why = [m for m in re.split(r";\s*", missing or "") if m.startswith(dev)]
+            line = ("%s must exist on %s (tests/expectations [kernels]), but the guest has "
+                    "none: %s" % (dev, kernel, why[0] if why else "no reason given"))
+            tests.append((False, dev, "", [line], sub))
+            r.failed += 1
+            r.problems.append(line)
+            continue
         if not present:
             why = [m for m in re.split(r";\s*", missing or "") if m.startswith(dev)]
             if why:

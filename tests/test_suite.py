@@ -25,6 +25,7 @@ EXP = """
 k-fixed   fixed
 k-forced  forced-write
 k-broken  broken
+k-rxe     fixed  rxe0
 
 [forced-write]
 sweep    *  {anon_shared,memfd}.r.RR  REFUSED  forced write on a shared mapping
@@ -109,6 +110,36 @@ class JudgeTest(unittest.TestCase):
         self.assertTrue(r.ok)
         self.assertIn("ok 2 siw0 # SKIP siw0: the kernel has no siw (neither module nor built in)",
                       r.lines)
+
+    def test_device_the_kernel_must_have_missing_fails(self):
+        # the judge, not the tool, knows that k-fixed has siw0: a guest without it fails
+        r = self.run_judge("k-fixed", rdmapin_ok(("rxe0",)), sweep_ok(("rxe0",)),
+                           missing="siw0: modprobe siw failed", guest_devices=["rxe0"])
+        self.assertFalse(r.ok)
+        self.assertIn("# siw0 must exist on k-fixed (tests/expectations [kernels]), but the "
+                      "guest has none: siw0: modprobe siw failed", r.lines)
+        self.assertIn("not ok 2 siw0", r.lines)
+
+    def test_device_the_kernel_need_not_have_is_a_skip(self):
+        r = self.run_judge("k-rxe", rdmapin_ok(("rxe0",)), sweep_ok(("rxe0",)),
+                           missing="siw0: the kernel has no siw", guest_devices=["rxe0"])
+        self.assertTrue(r.ok, r.lines)
+        self.assertIn("ok 2 siw0 # SKIP siw0: the kernel has no siw", r.lines)
+        self.assertEqual(self.exp.devices_of("k-rxe"), ("rxe0",))
+        self.assertEqual(self.exp.devices_of("k-fixed"), judge.DEVICES)
+
+    def test_tools_report_only_devices_they_ran(self):
+        # rdmapin used to invent a "siw" device from RDMAPIN_GUEST_MISSING; the judge no longer
+        # files such a pseudo-device under siw0
+        rd = rdmapin_ok(("rxe0",))
+        rd["devices"].append({"device": "siw", "status": "skip", "skip_reason": "no siw",
+                              "cases": []})
+        r = self.run_judge("k-rxe", rd, sweep_ok(("rxe0",)), guest_devices=["rxe0"])
+        self.assertIn("ok 2 siw0 # SKIP device siw0 not present in the guest", r.lines)
+
+    def test_kernels_line_takes_known_devices_only(self):
+        with self.assertRaises(judge.ExpectationsError):
+            judge.parse_expectations("[kernels]\nk fixed rxe1\n")
 
     def test_missing_document_fails(self):
         r = judge.judge("k-fixed", "fixed", self.exp,
@@ -278,7 +309,7 @@ class ExpectationsTest(unittest.TestCase):
         self.assertIn(msg, str(cm.exception))
 
     def test_errors(self):
-        self.bad("[kernels]\nk nope\n", "x:2: want 'KERNEL PROFILE'")
+        self.bad("[kernels]\nk nope\n", "x:2: want 'KERNEL PROFILE [DEVICE...]'")
         self.bad("[forced-write]\nsweep * a.b REFUSED\n", "reason is mandatory")
         self.bad("[broken]\nrdmapin * a REFUSED why\n", "must have verdict STALE")
         self.bad("[fixed]\nrdmapin * a * why\n", "takes no expected failures")
@@ -326,6 +357,7 @@ EXP_KTAP = """
 k-fixed   fixed
 k-forced  forced-write
 k-broken  broken
+k-rxe     fixed  rxe0
 k-own     fixed
 
 [forced-write broken]
