@@ -1,31 +1,20 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""test_cli.py RDMAPIN [FAKE_DEVICE_SO] - the command line: bad input gives exactly one "rdmapin: ..." line on
-stderr, nothing on stdout, exit 2 and no hang; --help, --list and --case globs work. With FAKE_DEVICE_SO (fake_device.c, LD_PRELOAD): a device whose run fails
-early is a failure: exit 1, "not ok" and a line naming the device and the error."""
+"""test_cli.py RDMAPIN [FAKE_DEVICE_SO] - the command line: bad input gives exactly one
+"rdmapin: ..." line on stderr, nothing on stdout, exit 2 and no hang (tests/clitest.py); --help,
+--list and --case globs work. With FAKE_DEVICE_SO (fake_device.c, LD_PRELOAD): a device whose
+run fails early is a failure: exit 1, "not ok" and a line naming the device and the error."""
 import json
 import os
 import re
-import subprocess
 import sys
 
-BIN = sys.argv[1]
-n = 0
-failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..',
+                                'tests'))
+from clitest import CliTest  # noqa: E402
 
-
-def run(*args, env=None):
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=60, env=env)
-
-
-def check(ok, name, detail=''):
-    global n, failed
-    n += 1
-    failed += not ok
-    print(f'{"ok" if ok else "not ok"} {n} {name}' + (f' # {detail}' if not ok and detail else ''))
-
-
-print('KTAP version 1')
+t = CliTest(sys.argv[1], 'rdmapin')
+run, check = t.run, t.check
 BAD = [
     ['--pages', '0'], ['--pages', 'x'], ['--pages', '4097'], ['--pages', '4k'],
     ['--format', 'xml'], ['--timeout', '0'], ['--port', '70000'], ['--case', 'nomatch*'],
@@ -36,11 +25,7 @@ BAD = [
     ['--list', '--case', 'typo,anon_zero.*'], ['--timeout', '99999999999'],
 ]
 for args in BAD:
-    p = run(*args)
-    lines = p.stderr.splitlines()
-    check(p.returncode == 2 and len(lines) == 1 and lines[0].startswith('rdmapin: ')
-          and p.stdout == '', 'bad_input ' + ' '.join(a[:20] for a in args),
-          f'exit {p.returncode} stderr {p.stderr!r} stdout {p.stdout[:80]!r}')
+    t.bad_input(args)
 
 p = run('--help')
 check(p.returncode == 0 and '--case GLOB' in p.stdout, 'help')
@@ -86,6 +71,4 @@ if len(sys.argv) > 2:
         check(p.returncode == 1 and bool(good), f'failed_device_{fmt}',
               f'exit {p.returncode}: {out[-300:]!r} {p.stderr[-200:]!r}')
 
-print(f'1..{n}')
-print(f'# {n - failed} passed, {failed} failed')
-sys.exit(1 if failed else 0)
+t.finish()
