@@ -132,12 +132,14 @@ static int measure(const struct bs_opts *o)
 	rp_tp_raise_memlock(0, NULL);
 	max = o->size_max ? o->size_max : bs_auto_max(avail);
 	uname(&u);
-	info("uname=%s memavail_mib=%llu hugepages_free=%llu", u.release, avail >> 20,
-	     meminfo("HugePages_Free"));
-	info("reps=%s%llu max_size_mib=%llu", "", o->reps, max >> 20);
+	if (!o->no_reg)
+		info("uname=%s memavail_mib=%llu hugepages_free=%llu", u.release, avail >> 20,
+		     meminfo("HugePages_Free"));
+	if (!o->no_reg)
+		info("reps=%s%llu max_size_kib=%llu", "", o->reps, max >> 10);
 
 	for (i = 0; i < nd; i++) {
-		for (b = 0; b < o->n_backings; b++) {
+		for (b = 0; !o->no_reg && b < o->n_backings; b++) {
 			for (s = o->size_min; s <= max; s = bs_next_size(s)) {
 				struct bs_reg_job job = {
 					.device = devs[i], .kind = o->backings[b], .size = s,

@@ -7,7 +7,9 @@
  * (mprotect) and times ibv_reg_mr(IBV_ACCESS_REMOTE_READ) and ibv_dereg_mr over it; then, in the
  * same process, memcpy of size bytes between two populated anonymous buffers and the write
  * fault-in of size bytes of fresh anonymous 4 KiB pages (allocate, zero, map: what a forced write
- * or an unshare of the zeropage costs at least). A fresh backing per repetition matters: a
+ * or an unshare of the zeropage costs at least). One untimed 4 KiB registration of the memcpy
+ * buffer comes first (a fresh process's first ibv_reg_mr also faults in library and provider
+ * pages). A fresh backing per repetition matters: a
  * registration changes the pages (COW, unshare), so the next one would measure another state.
  */
 #ifndef BENCH_MEASURE_H

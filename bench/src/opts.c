@@ -21,7 +21,8 @@ const char bs_usage[] =
 	"                          hugetlb_private,tmpfs_private,memfd_private,\n"
 	"                          file_shared_ro,file_shared_rw)\n"
 	"  -s, --sizes MIN:MAX     MR sizes MIN, 4*MIN, ... <= MAX (default 4K:auto; auto:\n"
-	"                          the largest with 6x the size in MemAvailable)\n"
+	"                          the largest with 6x the size in MemAvailable; none:\n"
+	"                          no registration cost, only --verify)\n"
 	"  -n, --reps N            repetitions per measurement (1..1000, default 5)\n"
 	"  -V, --verify MIN:MAX    RDMA READ + compare sizes (default 64K:16M; none: skip)\n"
 	"  -r, --verify-reps N     reads per verify size (default: --reps)\n"
@@ -158,7 +159,7 @@ int bs_opts_parse(int argc, char **argv, struct bs_opts *o, char *err, size_t er
 	o->verify_max = 16 << 20;
 	o->reps = 5;
 	o->timeout_s = 300;
-	optind = 1;
+	optind = 0; /* 0: glibc re-initialises getopt fully (the tests parse many times) */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":d:b:s:n:V:r:t:c:j:p:h", lopts, NULL)) != -1) {
 		switch (c) {
@@ -174,8 +175,9 @@ int bs_opts_parse(int argc, char **argv, struct bs_opts *o, char *err, size_t er
 			break;
 		case 's':
 			measure_opt = true;
-			if (parse_range("--sizes", optarg, true, &o->size_min, &o->size_max, err,
-					errlen))
+			o->no_reg = !strcmp(optarg, "none");
+			if (!o->no_reg && parse_range("--sizes", optarg, true, &o->size_min,
+						      &o->size_max, err, errlen))
 				return -EINVAL;
 			break;
 		case 'n':

@@ -27,6 +27,7 @@ struct bs_opts {
 	int backings[RP_B__COUNT];
 	int n_backings;
 	uint64_t size_min, size_max;         /* size_max 0: auto (from MemAvailable) */
+	bool no_reg;                         /* --sizes none: verify only */
 	uint64_t verify_min, verify_max;     /* both 0: no verify measurement */
 	unsigned int reps, verify_reps;
 	int timeout_s;                       /* per measurement (one forked child) */

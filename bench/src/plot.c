@@ -54,12 +54,25 @@ int bs_write_plot(const char *dir, const struct bs_run *runs, int n)
 	}
 	fprintf(gp, "# gnuplot %s/bench.gp: writes %s/bench.svg (made by rdmapin-bench --plot)\n",
 		dir, dir);
-	fprintf(gp, "set terminal svg size 1100,%d dynamic font 'sans,11'\n", 80 + 520 * (nd ? nd : 1));
+	fprintf(gp, "set terminal svg size 1100,%d dynamic noenhanced font 'sans,11'\n",
+		80 + 520 * (nd ? nd : 1));
 	fprintf(gp, "set output '%s/bench.svg'\n", dir);
 	fprintf(gp, "set logscale xy\nset grid\nset key outside right top spacing 0.9\n");
 	fprintf(gp, "set xlabel 'MR size (bytes)'\nset ylabel 'median time (ms)'\n");
-	fprintf(gp, "set format x '%%.0b%%B'\n");
-	fprintf(gp, "set multiplot layout %d,1 title 'read-only ibv\\_reg\\_mr cost vs. size "
+	fprintf(gp, "set xtics (");
+	for (i = 0; i < nr; i++) {
+		char sz[16];
+		int j;
+
+		for (j = 0; j < i && rows[j].size != rows[i].size; j++)
+			;
+		if (j == i)
+			fprintf(gp, "%s'%s' %llu", i ? ", " : "", bs_size_str(rows[i].size, sz,
+									   sizeof(sz)),
+				(unsigned long long)rows[i].size);
+	}
+	fprintf(gp, ")\n");
+	fprintf(gp, "set multiplot layout %d,1 title 'read-only ibv_reg_mr cost vs. size "
 		"(memcpy of the same bytes in black)'\n", nd ? nd : 1);
 	for (d = 0; d < nd; d++) {
 		int first = 1;

@@ -147,7 +147,7 @@ static void print_yard(FILE *f, const struct bs_run *runs, int n, const struct b
 		runs[0].kernel);
 	fprintf(f, "%-8s %6s", "device", "size");
 	for (k = 0; k < n; k++)
-		fprintf(f, " | %-10.10s %8s %8s %6s", runs[k].kernel, "memcpy", "fault", "xcopy");
+		fprintf(f, " | %-10.10s %8s %8s %6s", runs[k].kernel, "memcpy", "fault", "f/copy");
 	for (k = 1; k < n; k++)
 		fprintf(f, " | %8.8s/%-8.8s", runs[k].kernel, runs[0].kernel);
 	fputc('\n', f);

@@ -6,7 +6,8 @@
  *
  * The MR is anon_populated memory made by rdmapin's mapping code and filled with its pattern,
  * registered IBV_ACCESS_REMOTE_READ on a loopback connection (rp_tp_open()); the connection and
- * the registration are not timed, each repetition is one read + compare of the whole MR.
+ * the registration are not timed, nor is one warm-up read; each repetition is one read + compare
+ * of the whole MR.
  */
 #ifndef BENCH_VERIFY_H
 #define BENCH_VERIFY_H
