@@ -15,6 +15,7 @@
 
 #include "child.h"
 #include "measure.h"
+#include "memlock.h"
 #include "opts.h"
 #include "record.h"
 #include "runs.h"
@@ -129,7 +130,7 @@ static int measure(const struct bs_opts *o)
 		       "no RDMA device (run it in a guest: ci/bench)");
 		return BS_EXIT_SKIP;
 	}
-	rp_tp_raise_memlock(0, NULL);
+	rp_memlock_raise(0, NULL);
 	max = o->size_max ? o->size_max : bs_auto_max(avail);
 	uname(&u);
 	if (!o->no_reg)
