@@ -137,14 +137,16 @@ static int measure(const struct bs_opts *o)
 		info("uname=%s memavail_mib=%llu hugepages_free=%llu", u.release, avail >> 20,
 		     meminfo("HugePages_Free"));
 	if (!o->no_reg)
-		info("reps=%s%llu max_size_kib=%llu", "", o->reps, max >> 10);
+		info("reps=%s%llu large_reps=%llu", "", o->reps, o->large_reps);
+	if (!o->no_reg)
+		info("max_size_kib=%s%llu verify_reps=%llu", "", max >> 10, o->verify_reps);
 
 	for (i = 0; i < nd; i++) {
 		for (b = 0; !o->no_reg && b < o->n_backings; b++) {
 			for (s = o->size_min; s <= max; s = bs_next_size(s)) {
 				struct bs_reg_job job = {
 					.device = devs[i], .kind = o->backings[b], .size = s,
-					.reps = o->reps, .timeout_ms = o->timeout_s * 1000,
+					.reps = bs_reps_for(o, s), .timeout_ms = o->timeout_s * 1000,
 				};
 				struct bs_rec r;
 

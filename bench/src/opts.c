@@ -24,8 +24,10 @@ const char bs_usage[] =
 	"                          the largest with 6x the size in MemAvailable; none:\n"
 	"                          no registration cost, only --verify)\n"
 	"  -n, --reps N            repetitions per measurement (1..1000, default 5)\n"
+	"  -L, --large-reps N      at most N repetitions for sizes >= 64 MiB, which take\n"
+	"                          most of the time (default 3)\n"
 	"  -V, --verify MIN:MAX    RDMA READ + compare sizes (default 64K:16M; none: skip)\n"
-	"  -r, --verify-reps N     reads per verify size (default: --reps)\n"
+	"  -r, --verify-reps N     reads per verify size (default 7)\n"
 	"  -t, --timeout S         bound of one measurement in seconds (default 300)\n"
 	"combine options:\n"
 	"  -c, --combine NAME=FILE the records of kernel NAME (repeat; the first is the\n"
@@ -138,6 +140,7 @@ int bs_opts_parse(int argc, char **argv, struct bs_opts *o, char *err, size_t er
 		{ "reps", required_argument, NULL, 'n' },
 		{ "verify", required_argument, NULL, 'V' },
 		{ "verify-reps", required_argument, NULL, 'r' },
+		{ "large-reps", required_argument, NULL, 'L' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "combine", required_argument, NULL, 'c' },
 		{ "json", required_argument, NULL, 'j' },
@@ -158,10 +161,12 @@ int bs_opts_parse(int argc, char **argv, struct bs_opts *o, char *err, size_t er
 	o->verify_min = 64 << 10;
 	o->verify_max = 16 << 20;
 	o->reps = 5;
+	o->large_reps = 3;
+	o->verify_reps = 7;
 	o->timeout_s = 300;
 	optind = 0; /* 0: glibc re-initialises getopt fully (the tests parse many times) */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:b:s:n:V:r:t:c:j:p:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:b:s:n:L:V:r:t:c:j:p:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			measure_opt = true;
@@ -185,6 +190,12 @@ int bs_opts_parse(int argc, char **argv, struct bs_opts *o, char *err, size_t er
 			if (parse_uint("--reps", optarg, 1, 1000, &v, err, errlen))
 				return -EINVAL;
 			o->reps = (unsigned int)v;
+			break;
+		case 'L':
+			measure_opt = true;
+			if (parse_uint("--large-reps", optarg, 1, 1000, &v, err, errlen))
+				return -EINVAL;
+			o->large_reps = (unsigned int)v;
 			break;
 		case 'V':
 			measure_opt = true;
@@ -251,7 +262,5 @@ int bs_opts_parse(int argc, char **argv, struct bs_opts *o, char *err, size_t er
 				if (!strcmp(o->kernel[i], o->kernel[c]))
 					return bad(err, errlen, "--combine: kernel '%s' given twice%s",
 						   o->kernel[i], "");
-	if (!o->verify_reps)
-		o->verify_reps = o->reps;
 	return 0;
 }

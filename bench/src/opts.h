@@ -16,6 +16,7 @@
 #define BS_MAX_DEVICES 8
 #define BS_MAX_KERNELS 8
 #define BS_EXIT_USAGE 2
+#define BS_LARGE (64ULL << 20)       /* sizes from here on get --large-reps repetitions */
 
 enum bs_mode { BS_MODE_MEASURE, BS_MODE_COMBINE, BS_MODE_HELP };
 
@@ -30,6 +31,7 @@ struct bs_opts {
 	bool no_reg;                         /* --sizes none: verify only */
 	uint64_t verify_min, verify_max;     /* both 0: no verify measurement */
 	unsigned int reps, verify_reps;
+	unsigned int large_reps;             /* repetitions for sizes >= BS_LARGE */
 	int timeout_s;                       /* per measurement (one forked child) */
 	/* combine */
 	const char *kernel[BS_MAX_KERNELS];  /* NAME of NAME=FILE, in the order given */
@@ -53,6 +55,12 @@ int bs_opts_parse(int argc, char **argv, struct bs_opts *o, char *err, size_t er
 
 /* bs_auto_max - the largest 4 KiB * 4^k with 6 * size <= avail bytes (at least 4 KiB). */
 uint64_t bs_auto_max(uint64_t avail);
+
+/* bs_reps_for - the repetitions of a registration measurement of size bytes */
+static inline unsigned int bs_reps_for(const struct bs_opts *o, uint64_t size)
+{
+	return size >= BS_LARGE && o->large_reps < o->reps ? o->large_reps : o->reps;
+}
 
 /* bs_next_size - the size after s in a run of powers of 4 (s * 4). */
 static inline uint64_t bs_next_size(uint64_t s)

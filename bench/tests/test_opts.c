@@ -43,7 +43,8 @@ static void check_parse(void)
 	int ret;
 
 	ret = parse("", &o, err, sizeof(err));
-	CHECK(!ret && o.mode == BS_MODE_MEASURE && o.reps == 5 && o.verify_reps == 5 &&
+	CHECK(!ret && o.mode == BS_MODE_MEASURE && o.reps == 5 && o.verify_reps == 7 &&
+	      o.large_reps == 3 && bs_reps_for(&o, 16 << 20) == 5 && bs_reps_for(&o, 64 << 20) == 3 &&
 	      o.size_min == 4096 && o.size_max == 0 && o.verify_min == 64 << 10 &&
 	      o.verify_max == 16 << 20 && o.n_backings == 10 && o.n_devices == 0 &&
 	      o.timeout_s == 300 && !o.no_reg, "opts.defaults # %s", err);
@@ -56,8 +57,9 @@ static void check_parse(void)
 	      err);
 	ret = parse("--sizes none --verify none", &o, err, sizeof(err));
 	CHECK(!ret && o.no_reg && !o.verify_min && !o.verify_max, "opts.none # %s", err);
-	ret = parse("--reps 4", &o, err, sizeof(err));
-	CHECK(!ret && o.verify_reps == 4, "opts.verify_reps_follow_reps");
+	ret = parse("--reps 2 -L 9", &o, err, sizeof(err));
+	CHECK(!ret && bs_reps_for(&o, 256 << 20) == 2 && bs_reps_for(&o, 4096) == 2,
+	      "opts.large_reps_never_more_than_reps");
 	ret = parse("--combine base=a.rec -c patched=b.rec --json x.json --plot d", &o, err,
 		    sizeof(err));
 	CHECK(!ret && o.mode == BS_MODE_COMBINE && o.n_kernels == 2 &&
