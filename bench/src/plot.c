@@ -14,6 +14,12 @@
 
 #include "runs.h"
 
+/* distinct colours for up to 12 backings (gnuplot's default cycle has 8, and black is memcpy) */
+static const char *const colours[] = {
+	"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+	"#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000080", "#808000",
+};
+
 static int index_of(const char **names, int *n, const char *s)
 {
 	int i;
@@ -134,8 +140,8 @@ int bs_write_plot(const char *dir, const struct bs_run *runs, int n)
 					fprintf(dat, "nan nan\n"); /* keep the block numbering */
 				fprintf(dat, "\n\n");
 				fprintf(gp, ", \\\n  '%s/bench.dat' index %d using 1:2 with linespoints "
-					"lc %d dt %d pt %d title '%s %s'", dir, block++, b + 1, k + 1,
-					k ? 6 : 7, runs[k].kernel, backs[b]);
+					"lc rgb '%s' dt %d pt %d title '%s %s'", dir, block++,
+					colours[b % 12], k + 1, b % 12 + 1, runs[k].kernel, backs[b]);
 			}
 		}
 		fprintf(gp, "\n");
