@@ -1,22 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mapping.h - the backing kinds under test: create (map and populate with the step-0 pattern),
- * make read-only, check that the mapping really is what it claims (per pagemap/kpageflags),
- * describe, destroy.
+ * mapping.h - the backing kinds under test, every kind rdmapin, the sweep, tests/mm and the
+ * benchmark register: create (map, populate with the step-0 pattern, set the protection), make
+ * read-only, check that the mapping really is what it claims (per pagemap/kpageflags),
+ * describe, unmap, destroy.
  *
  * Small-page backings get PROT_NONE guard pages on both sides, so no other mapping (e.g. one
  * the verbs library makes) can merge with them and blur the soft-dirty probe. Huge backings use
- * one 2 MiB page. Every function returns 0 or a negative errno; -EOPNOTSUPP / -ENOMEM from
- * rp_map_create() or -EOPNOTSUPP from rp_map_check() mean "this kernel/machine cannot provide
- * the kind" (the case is skipped with the reason in why), anything else is an error.
+ * huge pages of the size this kernel has (pagesize.h: the THP PMD size, the default hugetlb
+ * size), aligned to it. Every function returns 0 or a negative errno; -EOPNOTSUPP / -ENOMEM
+ * from rp_map_create*() or -EOPNOTSUPP from rp_map_check() mean "this kernel/machine cannot
+ * provide the kind" (the case is skipped with the reason in why), anything else is an error.
+ * The code: mapping.c (table, create, destroy), mapfile.c (backing files), mapshare.c (fork
+ * sharer, KSM), mapcheck.c (rp_map_check).
  */
 #ifndef RDMAPIN_MAPPING_H
 #define RDMAPIN_MAPPING_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "pagesize.h"
 
 enum rp_backing {
 	RP_B_ANON_ZERO,
@@ -35,14 +42,17 @@ enum rp_backing {
 	RP_B_KSM_MERGED,
 	RP_B_THP_PTE_FORKED,
 	RP_B_THP_PTE_MPROTECT,
+	RP_B_ANON_SHARED,    /* MAP_SHARED|MAP_ANONYMOUS (shmem) */
+	RP_B_FILE_PRIVATE,   /* MAP_PRIVATE of an O_RDONLY file in the directory given */
+	RP_B_MEMFD_SHARED,   /* MAP_SHARED of a memfd */
 	RP_B__COUNT
 };
 
 /* backing flags */
-#define RP_BF_ANON (1u << 0)     /* anonymous (MADV_DONTNEED gives zeros) */
+#define RP_BF_ANON (1u << 0)     /* anonymous private (MADV_DONTNEED gives zeros) */
 #define RP_BF_ZERO (1u << 1)     /* never written: initial content is zeros */
-#define RP_BF_THP (1u << 2)      /* one 2 MiB THP */
-#define RP_BF_HUGETLB (1u << 3)  /* one 2 MiB hugetlb page */
+#define RP_BF_THP (1u << 2)      /* transparent huge pages (PMD size) */
+#define RP_BF_HUGETLB (1u << 3)  /* hugetlb pages (default hugetlb size) */
 #define RP_BF_FILE (1u << 4)     /* file (or memfd) backed */
 #define RP_BF_SHARED (1u << 5)   /* MAP_SHARED */
 #define RP_BF_RO_FD (1u << 6)    /* mapped from an O_RDONLY fd: the process cannot write it */
@@ -64,13 +74,23 @@ struct rp_backing_info {
 
 const struct rp_backing_info *rp_backing_info(enum rp_backing b);
 
-#define RP_HUGE_SIZE (2UL << 20)
+/* rp_backing_by_name - the kind called name, or -1. */
+int rp_backing_by_name(const char *name);
+
+/*
+ * rp_map_page_size - the page size kind is made of here: rp_thp_size() for THP kinds,
+ * rp_hugetlb_size() for hugetlb kinds (0: this kernel has none), else rp_page_size().
+ */
+size_t rp_map_page_size(enum rp_backing kind);
+
+/* the largest huge page a backing may use here (detected, pagesize.h); not a constant */
+#define RP_HUGE_SIZE rp_huge_size()
 
 struct rp_map {
 	enum rp_backing kind;
 	unsigned char *addr; /* what is registered */
 	size_t len;
-	size_t page_size;    /* 4 KiB or 2 MiB */
+	size_t page_size;    /* rp_map_page_size(kind) */
 	void *raw;           /* the reservation including guards / alignment slack */
 	size_t raw_len;
 	int fd;              /* the fd the mapping was made from, -1 for anonymous */
@@ -82,7 +102,21 @@ struct rp_map {
 };
 
 /*
- * rp_map_create - map kind (pages base pages for small-page kinds, one 2 MiB page for huge
+ * How rp_map_create_opt() builds a backing beyond its kind; a zeroed struct (or NULL) is what
+ * rp_map_create() does.
+ */
+struct rp_map_opt {
+	const char *dir;  /* file kinds but tmpfs/memfd ones: where the file lives (NULL: $TMPDIR,
+			   * else /tmp) */
+	bool set_prot;    /* end with protection prot (PROT_NONE included) instead of the kind's */
+	int prot;
+	bool unpopulated; /* fault nothing in and write nothing (file contents are still written):
+			   * the registration is the first touch. -EINVAL for kinds that are made by
+			   * their population (forked, KSM, PTE-mapped THP) */
+};
+
+/*
+ * rp_map_create - map kind (pages base pages for small-page kinds, one huge page for huge
  * kinds), fill it with rp_pattern_fill(seed, step 0) (zero kinds are only read-faulted) and
  * fault every page in. The mapping stays writable where its kind allows it.
  */
@@ -90,13 +124,17 @@ int rp_map_create(struct rp_map *m, enum rp_backing kind, size_t pages, uint64_t
 		  int timeout_ms, char *why, size_t whylen);
 
 /*
- * rp_map_create_len - rp_map_create() for len bytes: a multiple of 4 KiB, and of 2 MiB for huge
- * kinds (thp_zero, thp_populated, hugetlb_private, hugetlb_file_private then get len / 2 MiB huge
- * pages; the other huge kinds take exactly one). -EINVAL for another len. For the benchmark,
- * which needs MRs of many huge pages.
+ * rp_map_create_len - rp_map_create() for len bytes: a multiple of the base page, and of the
+ * kind's huge page for huge kinds (thp_zero, thp_populated, hugetlb_private,
+ * hugetlb_file_private then get several huge pages; the other huge kinds take exactly one).
+ * -EINVAL for another len. For the benchmark, which needs MRs of many huge pages.
  */
 int rp_map_create_len(struct rp_map *m, enum rp_backing kind, size_t len, uint64_t seed,
 		      int timeout_ms, char *why, size_t whylen);
+
+/* rp_map_create_opt - rp_map_create_len() with the options of opt (NULL: none). */
+int rp_map_create_opt(struct rp_map *m, enum rp_backing kind, size_t len, uint64_t seed,
+		      const struct rp_map_opt *opt, int timeout_ms, char *why, size_t whylen);
 
 /*
  * rp_map_initial - the content a fresh backing of kind holds (len bytes): zeros for never-written
@@ -107,8 +145,8 @@ void rp_map_initial(enum rp_backing kind, void *buf, size_t len, uint64_t seed);
 
 /*
  * rp_map_mark_unit - the granularity at which the runner marks pages (soft-dirty, uffd-wp) for
- * the "kept" cases: a whole 2 MiB page where it is mapped by one PMD or is a hugetlb page
- * (marking part of it would split the mapping), else 4 KiB; every even unit is marked.
+ * the "kept" cases: a whole huge page where it is mapped by one PMD or is a hugetlb page
+ * (marking part of it would split the mapping), else a base page; every even unit is marked.
  */
 size_t rp_map_mark_unit(const struct rp_map *m);
 
@@ -121,13 +159,22 @@ int rp_map_check(struct rp_map *m, char *why, size_t whylen);
 /* rp_map_describe - one line: kind, size, file system, what was verified. */
 void rp_map_describe(const struct rp_map *m, char *buf, size_t len);
 
-/* rp_map_destroy - unmap, close fds, release the sharer child (bounded wait). */
+/*
+ * rp_map_unmap - munmap the whole mapping now (e.g. to deregister an MR over unmapped memory);
+ * fds and the sharer stay until rp_map_destroy(). Idempotent.
+ */
+void rp_map_unmap(struct rp_map *m);
+
+/*
+ * rp_map_destroy - unmap, close fds, release the sharer child (bounded wait); safe after any
+ * rp_map_create*(), a failed one included, and twice.
+ */
 void rp_map_destroy(struct rp_map *m);
 
-/* rp_map_base_pages - len in 4 KiB units. */
+/* rp_map_base_pages - len in base pages (pagemap entries). */
 static inline size_t rp_map_base_pages(const struct rp_map *m)
 {
-	return m->len / 4096;
+	return m->len / rp_page_size();
 }
 
 #endif /* RDMAPIN_MAPPING_H */

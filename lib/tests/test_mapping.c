@@ -40,8 +40,8 @@ static void perms(const void *addr, char out[5])
 static void check_kind(enum rp_backing k, bool pfns)
 {
 	const struct rp_backing_info *bi = rp_backing_info(k);
-	uint64_t pm[512], kpf;
-	unsigned char buf[4096 * 4];
+	uint64_t *pm = NULL, kpf;
+	unsigned char *buf = NULL;
 	struct rp_map m;
 	char why[192], p[5];
 	size_t n, i;
@@ -58,22 +58,28 @@ static void check_kind(enum rp_backing k, bool pfns)
 	if (ret)
 		return;
 	n = rp_map_base_pages(&m);
-	CHECK(n == ((bi->flags & (RP_BF_THP | RP_BF_HUGETLB)) ? 512 : 4), "%s.size", bi->name);
+	CHECK(n == ((bi->flags & (RP_BF_THP | RP_BF_HUGETLB)) ?
+		    rp_map_page_size(k) / RP_BASE_PAGE : 4), "%s.size", bi->name);
+	pm = calloc(n, sizeof(*pm));
+	buf = malloc(m.len);
+	if (!pm || !buf) {
+		CHECK(0, "%s.calloc", bi->name);
+		goto out;
+	}
 	CHECK(!rp_map_make_ro(&m), "%s.make_ro", bi->name);
 	perms(m.addr, p);
 	CHECK(p[0] == 'r' && p[1] == '-', "%s.maps_read_only # %s", bi->name, p);
 	ret = rp_map_check(&m, why, sizeof(why));
 	if (ret == -EOPNOTSUPP) {
 		unit_skip(bi->name, why);
-		rp_map_destroy(&m);
-		return;
+		goto out;
 	}
 	CHECK(!ret, "%s.check # %s", bi->name, ret ? why : m.verified);
 
 	/* content: step-0 pattern, or zeros for never-written kinds */
 	if (n == 4) {
-		rp_map_initial(k, buf, sizeof(buf), 42);
-		CHECK(!memcmp(buf, m.addr, sizeof(buf)), "%s.content", bi->name);
+		rp_map_initial(k, buf, m.len, 42);
+		CHECK(!memcmp(buf, m.addr, m.len), "%s.content", bi->name);
 	}
 
 	/* independent pagemap assertions */
@@ -109,6 +115,9 @@ static void check_kind(enum rp_backing k, bool pfns)
 	}
 	if (k == RP_B_TMPFS_PRIVATE)
 		CHECK(!strcmp(m.fsname, "tmpfs"), "%s.on_tmpfs # %s", bi->name, m.fsname);
+out:
+	free(pm);
+	free(buf);
 	rp_map_destroy(&m);
 }
 
