@@ -21,7 +21,8 @@
  * free 2 MiB huge pages for the hugetlb case. shmem_thp_private only gets a
  * page cache THP on kernels with CONFIG_BASE_FULL (MAX_PAGECACHE_ORDER).
  *
- * Build: gcc -O2 -Wall -Wextra -o ro_pin ro_pin.c -libverbs
+ * The backings, pagemap, soft-dirty and uffd-wp probes are lib/'s (rdmapin_common), the same
+ * rdmapin uses; the case names below are ro_pin's own (tests/expectations names them).
  * Output: KTAP, exit 0 pass, 1 fail, 4 skip, 2 bad usage.
  * Usage: ro_pin [DEVICE [CASE_TIMEOUT_S]]: each case runs in a forked child with its own device
  * context; one still running after CASE_TIMEOUT_S (default 20) is killed and fails as TIMEOUT.
@@ -30,322 +31,174 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <infiniband/verbs.h>
-#include <linux/memfd.h>
-#include <linux/userfaultfd.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PM_PFN_MASK	((1ULL << 55) - 1)
-#define PM_SOFT_DIRTY	(1ULL << 55)
-#define PM_UFFD_WP	(1ULL << 57)
-#define PM_PRESENT	(1ULL << 63)
-#define SZ_2M		(2UL << 20)
+#include "mapping.h"
+#include "memlock.h"
+#include "probe.h"
 
-static size_t pagesize;
+/* how the process writes the memory after the registration */
+enum write_how { W_STORE, W_PROC_MEM, W_PWRITE };
+
+static const struct ro_case {
+	const char *name;
+	enum rp_backing kind;
+	bool uffd_wp;        /* write-protected with uffd-wp before the registration */
+	enum write_how how;
+} cases[] = {
+	{ "anon_zero", RP_B_ANON_ZERO, false, W_STORE },
+	{ "anon_thp_zero", RP_B_THP_ZERO, false, W_STORE },
+	{ "anon_fork", RP_B_ANON_FORKED, false, W_STORE },
+	{ "tmpfs_private", RP_B_TMPFS_PRIVATE, false, W_STORE },
+	{ "memfd_private", RP_B_MEMFD_PRIVATE, false, W_STORE },
+	{ "shmem_thp_private", RP_B_SHMEM_THP_PRIVATE, false, W_STORE },
+	{ "hugetlb_private", RP_B_HUGETLB_FILE_PRIVATE, false, W_STORE },
+	/* an O_RDWR file mapped MAP_SHARED|PROT_READ, written with pwrite() */
+	{ "file_shared_ro", RP_B_FILE_SHARED_RW, false, W_PWRITE },
+	{ "anon_zero_uffd_wp", RP_B_ANON_ZERO, true, W_STORE },
+	{ "anon_zero_procmem", RP_B_ANON_ZERO, false, W_PROC_MEM },
+	{ "tmpfs_private_uffd_wp", RP_B_TMPFS_PRIVATE, true, W_STORE },
+	{ "hugetlb_private_uffd_wp", RP_B_HUGETLB_FILE_PRIVATE, true, W_STORE },
+};
+#define NCASES ((int)(sizeof(cases) / sizeof(cases[0])))
+
 static struct ibv_pd *pd;
 static int test_nr;
 static int failed;
 
-static uint64_t pagemap(void *addr)
+static uint64_t pagemap(const void *addr)
 {
-	uint64_t ent = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
+	uint64_t ent;
 
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &ent, sizeof(ent),
-		  (uintptr_t)addr / pagesize * sizeof(ent)) != sizeof(ent))
-		ent = 0;
-	close(fd);
-	return ent;
+	return rp_pagemap_read(addr, 1, &ent) ? 0 : ent;
 }
 
-static void clear_soft_dirty(void)
+/* The backing of c, populated and read-only (uffd-wp armed for the uffd cases). */
+static int setup(const struct ro_case *c, struct rp_map *m, struct rp_uffd_wp *u,
+		 int timeout_ms, char *why, size_t whylen)
 {
-	int fd = open("/proc/self/clear_refs", O_WRONLY);
-
-	if (fd >= 0) {
-		if (write(fd, "4", 1) != 1)
-			perror("clear_refs");
-		close(fd);
-	}
-}
-
-static void *align_2m(size_t len)
-{
-	char *p = mmap(NULL, len + SZ_2M, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	return (void *)(((uintptr_t)p + SZ_2M - 1) & ~(SZ_2M - 1));
-}
-
-static int file_with_data(int fd, size_t len)
-{
-	char *buf = malloc(len);
+	const char *step = "";
+	char desc[200];
 	int ret;
 
-	memset(buf, 0x5a, len);
-	ret = pwrite(fd, buf, len, 0) == (ssize_t)len ? 0 : -1;
-	free(buf);
-	return ret;
+	ret = rp_map_create(m, c->kind, 4, 0x5a, timeout_ms, why, whylen);
+	if (ret)
+		return ret;
+	ret = rp_map_make_ro(m);
+	if (ret) {
+		snprintf(why, whylen, "mprotect(PROT_READ): %s", strerror(-ret));
+		return ret;
+	}
+	/* what the pages are; informational, the case runs whatever they are */
+	if (rp_map_check(m, desc, sizeof(desc)))
+		printf("# %-18s backing not verified: %s\n", c->name, desc);
+	rp_map_describe(m, desc, sizeof(desc));
+	printf("# %-18s %s\n", c->name, desc);
+	if (!c->uffd_wp)
+		return 0;
+	ret = (rp_backing_info(c->kind)->flags & RP_BF_HUGETLB) ?
+	      rp_uffd_wp_arm_marked(u, m->addr, m->len, m->len, m->len, &step) :
+	      rp_uffd_wp_arm(u, m->addr, m->len, &step);
+	if (ret) {
+		snprintf(why, whylen, "userfaultfd wp unavailable (%s: %s)", step, strerror(-ret));
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }
 
-enum kind { ANON_ZERO, ANON_THP_ZERO, ANON_FORK, TMPFS_PRIV, MEMFD_PRIV,
-	    SHMEM_THP_PRIV, HUGETLB_PRIV, FILE_SHARED_RO, ANON_ZERO_UFFD_WP,
-	    ANON_ZERO_PROCMEM, TMPFS_PRIV_UFFD_WP, HUGETLB_PRIV_UFFD_WP };
-static const char *const names[] = {
-	"anon_zero", "anon_thp_zero", "anon_fork", "tmpfs_private",
-	"memfd_private", "shmem_thp_private", "hugetlb_private",
-	"file_shared_ro", "anon_zero_uffd_wp", "anon_zero_procmem",
-	"tmpfs_private_uffd_wp", "hugetlb_private_uffd_wp",
-};
-
-static bool is_uffd_wp(enum kind k)
+/* The process writes one byte of its memory, the way the case says. */
+static void process_write(const struct ro_case *c, struct rp_map *m, struct rp_uffd_wp *u)
 {
-	return k == ANON_ZERO_UFFD_WP || k == TMPFS_PRIV_UFFD_WP ||
-	       k == HUGETLB_PRIV_UFFD_WP;
+	unsigned char *p = m->addr, b = 0x33;
+
+	if (c->how == W_PWRITE) {
+		if (pwrite(m->wfd, &b, 1, 0) != 1)
+			perror("pwrite");
+		return;
+	}
+	if (c->how == W_PROC_MEM) {
+		int mfd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+
+		/* FOLL_FORCE|FOLL_WRITE must still work on R/O mappings. */
+		if (mfd < 0 || pwrite(mfd, &b, 1, (off_t)(uintptr_t)p) != 1)
+			perror("pwrite /proc/self/mem");
+		if (mfd >= 0)
+			close(mfd);
+		if (p[0] != 0x33)
+			printf("# %s: /proc/self/mem write not visible\n", c->name);
+		return;
+	}
+	if (c->uffd_wp)
+		rp_uffd_wp_disarm(u); /* closing the uffd drops the write protection */
+	if (mprotect(p, m->len, PROT_READ | PROT_WRITE))
+		perror("mprotect");
+	p[0] = b;
 }
 
-/* Returns the mapping; *len set; *fdp for cleanup. NULL + skip reason. */
-static char *setup(enum kind k, size_t *len, int *fdp, pid_t *child,
-		   int *uffd, const char **skip)
+static void run(int k, int timeout_ms)
 {
-	char *p = NULL;
-	int fd = -1;
-
-	*len = 4 * pagesize;
-	switch (k) {
-	case ANON_ZERO:
-	case ANON_ZERO_UFFD_WP:
-	case ANON_ZERO_PROCMEM:
-		p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
-		break;
-	case ANON_THP_ZERO:
-		*len = SZ_2M;
-		p = align_2m(*len);
-		if (!p)
-			break;
-		p = mmap(p, *len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
-			 MAP_FIXED, -1, 0);
-		if (p != MAP_FAILED && madvise(p, *len, MADV_HUGEPAGE))
-			*skip = "MADV_HUGEPAGE failed";
-		break;
-	case ANON_FORK:
-		p = mmap(NULL, *len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			break;
-		memset(p, 0x5a, *len);
-		*child = fork();
-		if (*child == 0) {
-			pause();
-			_exit(0);
-		}
-		break;
-	case TMPFS_PRIV:
-	case TMPFS_PRIV_UFFD_WP:
-		fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-		goto file;
-	case MEMFD_PRIV:
-		fd = memfd_create("ro_pin", 0);
-		goto file;
-	case SHMEM_THP_PRIV:
-		*len = SZ_2M;
-		mkdir("/tmp/ro_pin_huge", 0700);
-		if (mount("none", "/tmp/ro_pin_huge", "tmpfs", 0,
-			  "huge=always")) {
-			*skip = "cannot mount tmpfs huge=always";
-			return NULL;
-		}
-		fd = open("/tmp/ro_pin_huge", O_TMPFILE | O_RDWR, 0600);
-		umount2("/tmp/ro_pin_huge", MNT_DETACH);
-		goto file;
-	case HUGETLB_PRIV:
-	case HUGETLB_PRIV_UFFD_WP:
-		*len = SZ_2M;
-		fd = memfd_create("ro_pin_huge", MFD_HUGETLB);
-		if (fd < 0) {
-			*skip = "no hugetlb memfd";
-			return NULL;
-		}
-		/* populate the page cache through a shared mapping */
-		if (ftruncate(fd, *len))
-			break;
-		p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (p == MAP_FAILED) {
-			*skip = "no free huge pages";
-			close(fd);
-			return NULL;
-		}
-		memset(p, 0x5a, *len);
-		munmap(p, *len);
-		p = align_2m(*len);
-		p = mmap(p, *len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
-		break;
-	case FILE_SHARED_RO:
-		fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-		if (fd < 0 || file_with_data(fd, *len))
-			break;
-		p = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
-		break;
-	}
-	goto out;
-file:
-	p = NULL;
-	if (fd >= 0 && !file_with_data(fd, *len))
-		p = align_2m(*len);
-	if (!p) {
-		*skip = "cannot create file";
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	p = mmap(p, *len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
-out:
-	*fdp = fd;
-	if (p == MAP_FAILED || !p) {
-		if (!*skip)
-			*skip = strerror(errno);
-		return NULL;
-	}
-	if (is_uffd_wp(k)) {
-		struct uffdio_api api = { .api = UFFD_API };
-		struct uffdio_register reg = {
-			.range = { (uintptr_t)p, *len },
-			.mode = UFFDIO_REGISTER_MODE_WP,
-		};
-		struct uffdio_writeprotect wp = {
-			.range = { (uintptr_t)p, *len },
-			.mode = UFFDIO_WRITEPROTECT_MODE_WP,
-		};
-		volatile char c;
-
-		for (size_t i = 0; i < *len; i += pagesize)
-			c = p[i];
-		(void)c;
-		*uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-		if (*uffd < 0 || ioctl(*uffd, UFFDIO_API, &api) ||
-		    ioctl(*uffd, UFFDIO_REGISTER, &reg) ||
-		    ioctl(*uffd, UFFDIO_WRITEPROTECT, &wp)) {
-			*skip = "userfaultfd wp unavailable";
-			return p;
-		}
-	}
-	return p;
-}
-
-static int uffd_events(int uffd)
-{
-	struct uffd_msg msg;
-	int n = 0;
-
-	while (read(uffd, &msg, sizeof(msg)) == sizeof(msg))
-		n++;
-	return n;
-}
-
-static void run(enum kind k)
-{
-	const char *skip = NULL, *verdict, *bad = NULL;
+	const struct ro_case *c = &cases[k];
+	struct rp_uffd_wp u = RP_UFFD_WP_INIT;
+	const char *verdict, *bad = NULL;
 	uint64_t before, reg, after;
-	int fd = -1, uffd = -1, sd = 0, wp = 0, events = -1;
-	pid_t child = 0;
+	int sd = 0, wp = 0, ret;
+	long events = -1;
+	struct rp_map m;
 	struct ibv_mr *mr;
-	size_t len, i;
-	volatile char c;
-	char *p;
+	char why[200];
+	size_t i, n;
 
 	test_nr++;
-	p = setup(k, &len, &fd, &child, &uffd, &skip);
-	if (!p || skip) {
-		printf("ok %d %s # SKIP %s\n", test_nr, names[k], skip);
+	ret = setup(c, &m, &u, timeout_ms, why, sizeof(why));
+	if (ret) {
+		printf("ok %d %s # SKIP %s\n", test_nr, c->name, why);
 		goto out;
 	}
-	for (i = 0; i < len; i += pagesize)
-		c = p[i];
-	(void)c;
-	clear_soft_dirty();
-	before = pagemap(p);
-	if (!(before & PM_PRESENT) || !(before & PM_PFN_MASK)) {
+	n = rp_map_base_pages(&m);
+	rp_clear_soft_dirty();
+	before = pagemap(m.addr);
+	if (!(before & RP_PM_PRESENT) || !(before & RP_PM_PFN_MASK)) {
 		printf("ok %d %s # SKIP no PFN in pagemap (needs CAP_SYS_ADMIN)\n",
-		       test_nr, names[k]);
+		       test_nr, c->name);
 		goto out;
 	}
 
-	mr = ibv_reg_mr(pd, p, len, IBV_ACCESS_REMOTE_READ);
+	mr = ibv_reg_mr(pd, m.addr, m.len, IBV_ACCESS_REMOTE_READ);
 	if (!mr) {
-		printf("not ok %d %s # REFUSED reg_mr: %s\n", test_nr, names[k],
+		printf("not ok %d %s # REFUSED reg_mr: %s\n", test_nr, c->name,
 		       strerror(errno));
 		failed++;
 		goto out;
 	}
-	reg = pagemap(p);
-	for (i = 0; i < len; i += pagesize) {
-		uint64_t e = pagemap(p + i);
+	reg = pagemap(m.addr);
+	for (i = 0; i < n; i++) {
+		uint64_t e = pagemap(m.addr + i * RP_BASE_PAGE);
 
-		sd += !!(e & PM_SOFT_DIRTY);
-		wp += !!(e & PM_UFFD_WP);
+		sd += !!(e & RP_PM_SOFT_DIRTY);
+		wp += !!(e & RP_PM_UFFD_WP);
 	}
-	if (uffd >= 0)
-		events = uffd_events(uffd);
+	if (c->uffd_wp)
+		events = rp_uffd_wp_events(&u);
 
-	/* The process writes: as a store or through /proc/self/mem. */
-	if (k == FILE_SHARED_RO) {
-		char b = 0x33;
+	process_write(c, &m, &u);
+	after = pagemap(m.addr);
 
-		if (pwrite(fd, &b, 1, 0) != 1)
-			perror("pwrite");
-	} else if (is_uffd_wp(k)) {
-		struct uffdio_writeprotect un = {
-			.range = { (uintptr_t)p, len }, .mode = 0,
-		};
-
-		if (ioctl(uffd, UFFDIO_WRITEPROTECT, &un))
-			perror("UFFDIO_WRITEPROTECT");
-		mprotect(p, len, PROT_READ | PROT_WRITE);
-		p[0] = 0x33;
-	} else if (k != ANON_ZERO_PROCMEM) {
-		if (mprotect(p, len, PROT_READ | PROT_WRITE))
-			perror("mprotect");
-		p[0] = 0x33;
-	} else {
-		int mfd = open("/proc/self/mem", O_RDWR);
-		char b = 0x33;
-
-		/* FOLL_FORCE|FOLL_WRITE must still work on R/O mappings. */
-		if (mfd < 0 || pwrite(mfd, &b, 1, (uintptr_t)p) != 1)
-			perror("pwrite /proc/self/mem");
-		close(mfd);
-		if (p[0] != 0x33)
-			printf("# %s: /proc/self/mem write not visible\n",
-			       names[k]);
-	}
-	after = pagemap(p);
-
-	if ((reg & PM_PFN_MASK) != (after & PM_PFN_MASK))
+	if ((reg & RP_PM_PFN_MASK) != (after & RP_PM_PFN_MASK))
 		verdict = "STALE";
 	else
 		verdict = "COHERENT";
-	printf("# %-18s pfn before=%#llx reg=%#llx after=%#llx soft_dirty=%d uffd_wp_bits=%d uffd_events=%d %s\n",
-	       names[k], (unsigned long long)(before & PM_PFN_MASK),
-	       (unsigned long long)(reg & PM_PFN_MASK),
-	       (unsigned long long)(after & PM_PFN_MASK), sd, wp, events,
-	       verdict);
+	printf("# %-18s pfn before=%#llx reg=%#llx after=%#llx soft_dirty=%d uffd_wp_bits=%d uffd_events=%ld %s\n",
+	       c->name, (unsigned long long)(before & RP_PM_PFN_MASK),
+	       (unsigned long long)(reg & RP_PM_PFN_MASK),
+	       (unsigned long long)(after & RP_PM_PFN_MASK), sd, wp, events, verdict);
 	/* the first broken promise names the failure: the suite's expectations match it */
 	if (strcmp(verdict, "COHERENT"))
 		bad = verdict;
@@ -353,42 +206,24 @@ static void run(enum kind k)
 		bad = "SOFT_DIRTY registration set soft-dirty";
 	else if (events > 0)
 		bad = "UFFD_EVENT registration raised uffd-wp faults";
-	else if (is_uffd_wp(k) && wp != (int)(len / pagesize))
+	else if (c->uffd_wp && wp != (int)n)
 		bad = "UFFD_WP_LOST the unshared pages lost their uffd-wp bit";
 	if (bad) {
-		printf("not ok %d %s # %s\n", test_nr, names[k], bad);
+		printf("not ok %d %s # %s\n", test_nr, c->name, bad);
 		failed++;
 	} else {
-		printf("ok %d %s\n", test_nr, names[k]);
+		printf("ok %d %s\n", test_nr, c->name);
 	}
 	ibv_dereg_mr(mr);
 out:
-	if (child > 0) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
-	}
-	if (p)
-		munmap(p, len);
-	if (fd >= 0)
-		close(fd);
-	if (uffd >= 0)
-		close(uffd);
+	rp_uffd_wp_disarm(&u);
+	rp_map_destroy(&m);
 }
 
 /* /proc/vmstat's thp_split_pmd: how often a PMD-mapped THP was split (a livelock shows). */
 static long long thp_split_pmd(void)
 {
-	char line[128];
-	long long v = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "thp_split_pmd %lld", &v) == 1)
-			break;
-	fclose(f);
-	return v;
+	return rp_vmstat("thp_split_pmd");
 }
 
 static struct ibv_context *open_device(const char *name)
@@ -413,7 +248,7 @@ static struct ibv_context *open_device(const char *name)
  * returns (an unshare fault that loops) costs that case only: the parent kills it after
  * case_timeout seconds and reports it. Returns 1 if the case failed.
  */
-static int run_forked(enum kind k, const char *dev, int case_timeout)
+static int run_forked(int k, const char *dev, int case_timeout)
 {
 	long long split0 = thp_split_pmd(), split1;
 	int status, waited_ms = 0, nr = k + 1;
@@ -423,7 +258,7 @@ static int run_forked(enum kind k, const char *dev, int case_timeout)
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0) {
-		printf("not ok %d %s # fork: %s\n", nr, names[k], strerror(errno));
+		printf("not ok %d %s # fork: %s\n", nr, cases[k].name, strerror(errno));
 		return 1;
 	}
 	if (pid == 0) {
@@ -431,10 +266,10 @@ static int run_forked(enum kind k, const char *dev, int case_timeout)
 
 		if (!ctx || !(pd = ibv_alloc_pd(ctx))) {
 			printf("not ok %d %s # cannot open %s in the case's process\n",
-			       nr, names[k], dev ? dev : "the RDMA device");
+			       nr, cases[k].name, dev ? dev : "the RDMA device");
 			_exit(1);
 		}
-		run(k);
+		run(k, case_timeout * 1000);
 		fflush(stdout);
 		_exit(failed ? 1 : 0);
 	}
@@ -449,16 +284,16 @@ static int run_forked(enum kind k, const char *dev, int case_timeout)
 				usleep(10000);
 			}
 			printf("# %-18s registration still running after %ds: killed%s; thp_split_pmd grew by %lld\n",
-			       names[k], case_timeout, waited_ms >= 10000 ? " (and still there 10s later)" : "",
+			       cases[k].name, case_timeout, waited_ms >= 10000 ? " (and still there 10s later)" : "",
 			       split0 >= 0 && split1 >= 0 ? split1 - split0 : -1LL);
-			printf("not ok %d %s # TIMEOUT\n", nr, names[k]);
+			printf("not ok %d %s # TIMEOUT\n", nr, cases[k].name);
 			return 1;
 		}
 		usleep(10000);
 		waited_ms += 10;
 	}
 	if (WIFSIGNALED(status)) {
-		printf("not ok %d %s # the case's process died of signal %d\n", nr, names[k],
+		printf("not ok %d %s # the case's process died of signal %d\n", nr, cases[k].name,
 		       WTERMSIG(status));
 		return 1;
 	}
@@ -471,16 +306,19 @@ int main(int argc, char **argv)
 	const char *dev = argc > 1 ? argv[1] : NULL;
 	int i, nfailed = 0, case_timeout = 20;
 	char *end;
+	long t;
 
 	if (argc > 2) {
-		case_timeout = (int)strtol(argv[2], &end, 10);
-		if (*end || case_timeout < 1 || case_timeout > 3600) {
+		errno = 0;
+		t = strtol(argv[2], &end, 10);
+		if (errno || end == argv[2] || *end || t < 1 || t > 3600) {
 			fprintf(stderr, "ro_pin: timeout '%s': want 1..3600 seconds\n", argv[2]);
 			return 2;
 		}
+		case_timeout = (int)t;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	pagesize = sysconf(_SC_PAGESIZE);
+	rp_memlock_raise(0, NULL); /* siw enforces RLIMIT_MEMLOCK even for root */
 	printf("KTAP version 1\n");
 	ctx = open_device(dev);
 	if (!ctx) {
@@ -489,10 +327,9 @@ int main(int argc, char **argv)
 	}
 	printf("# device %s, %ds per case\n", ibv_get_device_name(ctx->device), case_timeout);
 	ibv_close_device(ctx);
-	printf("1..%zu\n", sizeof(names) / sizeof(names[0]));
-	for (i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+	printf("1..%d\n", NCASES);
+	for (i = 0; i < NCASES; i++)
 		nfailed += run_forked(i, dev, case_timeout);
-	printf("# %d passed, %d failed\n", (int)(sizeof(names) / sizeof(names[0])) - nfailed,
-	       nfailed);
+	printf("# %d passed, %d failed\n", NCASES - nfailed, nfailed);
 	return nfailed ? 1 : 0;
 }

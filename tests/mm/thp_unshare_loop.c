@@ -23,10 +23,11 @@
  *    PIN_LONGTERM_TEST_START); debugfs is mounted if it is not;
  *  - else, with -d DEV (or -m ibv), ibv_reg_mr(IBV_ACCESS_REMOTE_READ) on that RDMA device
  *    (what a read-only MR does on a kernel whose drivers no longer force a write).
- * The THP: a 2 MiB file on a tmpfs mounted huge=always (as root, on a private temporary
- * directory in a private mount namespace, detached once the file is open), else /dev/shm if
- * it is huge already; mapped 2 MiB aligned MAP_PRIVATE|PROT_READ and read-faulted; checked
- * from /proc/kpageflags (THP, not anon) and smaps ShmemPmdMapped.
+ * The THP: lib's shmem_thp_private backing (lib/mapping.h): a one-THP file on a tmpfs mounted
+ * huge=always (as root, on a private temporary directory in a private mount namespace,
+ * detached once the file is open), else /dev/shm if it is huge already; mapped PMD-aligned
+ * MAP_PRIVATE|PROT_READ and read-faulted; checked from /proc/kpageflags (THP, not anon) and
+ * smaps ShmemPmdMapped.
  *
  * Exit (kselftest): 0 the pin finished, 1 it was still running after -t seconds (or failed,
  * or the child could not be killed), 4 setup impossible (the reason is printed), 2 bad usage.
@@ -38,7 +39,6 @@
 #include <getopt.h>
 #include <infiniband/verbs.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,15 +48,14 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define HUGE (2UL << 20)
-#define KPF_ANON 12
-#define KPF_THP 22
+#include "mapping.h"
+#include "memlock.h"
+#include "probe.h"
+
 
 /* mm/gup_test.h (6.1 and 6.12 agree on this part) */
 struct gup_test {
@@ -71,66 +70,6 @@ struct gup_test {
 };
 #define PIN_LONGTERM_BENCHMARK _IOWR('g', 3, struct gup_test)
 #define GUP_TEST_PATH "/sys/kernel/debug/gup_test"
-
-static long long vmstat(const char *name)
-{
-	char line[256];
-	size_t n = strlen(name);
-	long long v = -1;
-	FILE *f = fopen("/proc/vmstat", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, n) && line[n] == ' ')
-			v = atoll(line + n + 1);
-	fclose(f);
-	return v;
-}
-
-static long smaps_kb(uintptr_t a, const char *field)
-{
-	unsigned long lo, hi;
-	size_t n = strlen(field);
-	char line[512];
-	bool in = false;
-	long v = -1;
-	FILE *f = fopen("/proc/self/smaps", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-			in = a >= lo && a < hi;
-			continue;
-		}
-		if (in && !strncmp(line, field, n))
-			v = atol(line + n);
-	}
-	fclose(f);
-	return v;
-}
-
-static int kpageflags_of(const void *addr, uint64_t *pfn, uint64_t *flags)
-{
-	uint64_t pm;
-	int fd, ok;
-
-	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ok = pread(fd, &pm, 8, (off_t)((uintptr_t)addr / 4096 * 8)) == 8;
-	close(fd);
-	*pfn = pm & ((1ULL << 55) - 1);
-	if (!ok || !(pm >> 63) || !*pfn)
-		return -1;
-	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ok = pread(fd, flags, 8, (off_t)(*pfn * 8)) == 8;
-	close(fd);
-	return ok ? 0 : -1;
-}
 
 /* everything the child says goes through this pipe as one line */
 static int report_fd = -1;
@@ -154,70 +93,6 @@ static void say(const char *fmt, ...)
 		_exit(3);
 }
 
-/* the huge tmpfs file; returns an fd or -1 with the reason said */
-static int huge_file(void)
-{
-	char dir[] = "/tmp/thp_unshare_loop.XXXXXX", path[64];
-	const char *where = NULL;
-	unsigned char *buf;
-	bool mounted = false;
-	int fd, err = EPERM;
-
-	if (geteuid() == 0 && mkdtemp(dir)) {
-		if (!unshare(CLONE_NEWNS))
-			mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
-		if (!mount("thp_unshare_loop", dir, "tmpfs", MS_NOSUID | MS_NODEV,
-			   "huge=always,size=8m,mode=0700")) {
-			mounted = true;
-			where = dir;
-		} else {
-			err = errno;
-			rmdir(dir);
-		}
-	}
-	if (!where) {
-		FILE *f = fopen("/proc/self/mounts", "re");
-		char line[512];
-
-		while (f && fgets(line, sizeof(line), f))
-			if (strstr(line, " /dev/shm tmpfs ") &&
-			    (strstr(line, "huge=always") || strstr(line, "huge=within_size")))
-				where = "/dev/shm";
-		if (f)
-			fclose(f);
-	}
-	if (!where) {
-		say("setup no tmpfs with THPs: mount -o huge=always %s (%s), /dev/shm not huge",
-		    geteuid() ? "needs root" : "failed", strerror(err));
-		return -1;
-	}
-	snprintf(path, sizeof(path), "%s/thp", where);
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		unlink(path);
-	if (mounted) {
-		umount2(dir, MNT_DETACH);
-		rmdir(dir);
-	}
-	if (fd < 0) {
-		say("setup open(%s): %s", path, strerror(errno));
-		return -1;
-	}
-	buf = malloc(HUGE);
-	if (!buf) {
-		say("setup malloc failed");
-		return -1;
-	}
-	for (size_t i = 0; i < HUGE; i++)
-		buf[i] = (unsigned char)(i * 7 + 1);
-	if (pwrite(fd, buf, HUGE, 0) != (ssize_t)HUGE) {
-		say("setup write: %s", strerror(errno));
-		return -1;
-	}
-	free(buf);
-	return fd;
-}
-
 static int gup_test_open(void)
 {
 	int fd = open(GUP_TEST_PATH, O_RDWR | O_CLOEXEC);
@@ -237,11 +112,9 @@ static void child(const char *method, const char *dev)
 	struct ibv_pd *pd = NULL;
 	struct ibv_mr *mr = NULL;
 	struct timespec t0, t1;
-	uint64_t pfn, kpf;
-	unsigned char *res, *p;
-	volatile unsigned char sink;
-	int fd, gfd = -1, ret, n;
-	long pmd_kb;
+	char why[200], desc[200];
+	struct rp_map m;
+	int gfd = -1, ret, n;
 
 	if (!strcmp(method, "gup_test")) {
 		gfd = gup_test_open();
@@ -251,9 +124,7 @@ static void child(const char *method, const char *dev)
 			_exit(4);
 		}
 	} else {
-		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-
-		setrlimit(RLIMIT_MEMLOCK, &rl);
+		rp_memlock_raise(0, NULL);
 		list = ibv_get_device_list(&n);
 		for (int i = 0; list && i < n; i++)
 			if (!strcmp(ibv_get_device_name(list[i]), dev))
@@ -264,47 +135,35 @@ static void child(const char *method, const char *dev)
 			_exit(4);
 		}
 	}
-	fd = huge_file();
-	if (fd < 0)
-		_exit(4);
-	res = mmap(NULL, 2 * HUGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (res == MAP_FAILED) {
-		say("setup mmap: %s", strerror(errno));
-		_exit(4);
-	}
-	p = (unsigned char *)(((uintptr_t)res + HUGE - 1) & ~(HUGE - 1));
-	if (mmap(p, HUGE, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED) {
-		say("setup mmap(MAP_PRIVATE|PROT_READ) of the file: %s", strerror(errno));
-		_exit(4);
-	}
-	sink = p[0]; /* the read fault maps the whole THP by a PMD */
-	(void)sink;
-	if (kpageflags_of(p, &pfn, &kpf)) {
-		say("setup no PFN / kpageflags (needs root)");
+	/*
+	 * lib's shmem_thp_private: a one-THP file on a huge=always tmpfs, mapped PMD-aligned
+	 * MAP_PRIVATE|PROT_READ and read-faulted; rp_map_check() verifies from kpageflags (THP, not
+	 * anon), contiguous aligned PFNs and smaps ShmemPmdMapped that a PMD maps a page-cache THP.
+	 */
+	ret = rp_map_create(&m, RP_B_SHMEM_THP_PRIVATE, 1, 1, 1000, why, sizeof(why));
+	if (!ret)
+		ret = rp_map_make_ro(&m);
+	if (!ret)
+		ret = rp_map_check(&m, why, sizeof(why));
+	if (ret) {
+		say("setup not a PMD-mapped page-cache THP: %s", why);
 		_exit(4);
 	}
-	pmd_kb = smaps_kb((uintptr_t)p, "ShmemPmdMapped:");
-	if (!(kpf & (1ULL << KPF_THP)) || (kpf & (1ULL << KPF_ANON)) || pfn % 512 ||
-	    pmd_kb < 2048) {
-		say("setup not a PMD-mapped page-cache THP: kpageflags 0x%llx, pfn 0x%llx, "
-		    "ShmemPmdMapped %ld kB", (unsigned long long)kpf, (unsigned long long)pfn,
-		    pmd_kb);
-		_exit(4);
-	}
+	rp_map_describe(&m, desc, sizeof(desc));
 	/* the count right before the pin: the parent may read the line after the first split */
-	say("ready %lld page-cache THP at pfn 0x%llx, mapped by a PMD (ShmemPmdMapped %ld kB), "
-	    "MAP_PRIVATE|PROT_READ; pinning with %s", vmstat("thp_split_pmd"),
-	    (unsigned long long)pfn, pmd_kb, method);
+	say("ready %lld %s, MAP_PRIVATE|PROT_READ; pinning with %s", rp_vmstat("thp_split_pmd"),
+	    desc, method);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (gfd >= 0) {
 		struct gup_test g = {
-			.addr = (uintptr_t)p, .size = HUGE, .nr_pages_per_call = 512,
+			.addr = (uintptr_t)m.addr, .size = m.len,
+			.nr_pages_per_call = (uint32_t)(m.len / rp_page_size()),
 			.gup_flags = 0, /* no FOLL_WRITE: a read-only FOLL_LONGTERM pin */
 		};
 
 		ret = ioctl(gfd, PIN_LONGTERM_BENCHMARK, &g) ? -errno : 0;
 	} else {
-		mr = ibv_reg_mr(pd, p, HUGE, IBV_ACCESS_REMOTE_READ);
+		mr = ibv_reg_mr(pd, m.addr, m.len, IBV_ACCESS_REMOTE_READ);
 		ret = mr ? 0 : -(errno ?: EIO);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -445,7 +304,7 @@ int main(int argc, char **argv)
 	printf("# %s\n", desc + (*desc == ' '));
 	t0 = now_ms();
 	r = read_line(p[0], line, sizeof(line), t0 + secs * 1000L);
-	s1 = vmstat("thp_split_pmd");
+	s1 = rp_vmstat("thp_split_pmd");
 	if (r > 0 && !strncmp(line, "done ", 5)) {
 		int ret = 0;
 		long ms = 0;

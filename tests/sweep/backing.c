@@ -1,206 +1,64 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * backing.c - the memory of a sweep row.
+ * backing.c - the memory of a sweep row: lib's backing kinds with the row's protection, then the
+ * row's edge shape. Nothing is faulted in before the registration (file contents are written
+ * with write()), but anonymous shared memory, which is written first as it always was.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "backing.h"
 
-#define SW_PAGE 4096UL
-#define SW_HUGE (2UL << 20)
 #define SW_PAGES 4
 
-static void fill(unsigned char *p, size_t len)
+enum rp_backing sw_backing_kind(enum sw_kind k)
 {
-	size_t i;
+	static const enum rp_backing kinds[SW_NKINDS] = {
+		[SW_ANON_PRIVATE] = RP_B_ANON_ZERO,
+		[SW_ANON_SHARED] = RP_B_ANON_SHARED,
+		[SW_FILE_PRIVATE] = RP_B_FILE_PRIVATE,
+		[SW_FILE_SHARED_RO] = RP_B_FILE_SHARED_RO,
+		[SW_FILE_SHARED_RW] = RP_B_FILE_SHARED_RW,
+		[SW_MEMFD] = RP_B_MEMFD_SHARED,
+		[SW_THP] = RP_B_THP_ZERO,
+		[SW_HUGETLB] = RP_B_HUGETLB_PRIVATE,
+	};
 
-	for (i = 0; i < len; i++)
-		p[i] = (unsigned char)(i * 7 + 1);
+	return kinds[k];
 }
 
-static int write_all(int fd, size_t len)
+/* the edge's shape on the mapping [b, b + len) */
+static int shape(const struct sw_row *row, struct sw_map *m, const char **why)
 {
-	unsigned char buf[4096];
-	size_t done = 0;
+	unsigned char *b = m->map.addr;
+	size_t page = rp_page_size();
 
-	fill(buf, sizeof(buf));
-	while (done < len) {
-		size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
-		ssize_t w = write(fd, buf, n);
-
-		if (w < 0)
-			return -errno;
-		done += (size_t)w;
-	}
-	return 0;
-}
-
-/* A file of len pattern bytes in dir, reopened with flags; the path is kept for unlink. */
-static int make_file(struct sw_map *m, const char *dir, size_t len, int flags, const char **why)
-{
-	int fd, ret;
-
-	snprintf(m->path, sizeof(m->path), "%s/ibv-reg-sweep.XXXXXX", dir);
-	fd = mkstemp(m->path);
-	if (fd < 0) {
-		m->path[0] = '\0';
-		*why = "mkstemp";
-		return -errno;
-	}
-	ret = write_all(fd, len);
-	close(fd);
-	if (ret) {
-		*why = "write";
-		return ret;
-	}
-	m->fd = open(m->path, flags);
-	if (m->fd < 0) {
-		*why = "open";
-		return -errno;
-	}
-	return 0;
-}
-
-static int map_kind(const struct sw_row *row, const char *dir, struct sw_map *m, size_t len,
-		    int prot, const char **why)
-{
-	void *p;
-	int ret;
-
-	switch (row->kind) {
-	case SW_ANON_PRIVATE:
-		p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		break;
-	case SW_ANON_SHARED:
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		if (p != MAP_FAILED) {
-			fill(p, len);
-			if (mprotect(p, len, prot)) {
-				ret = -errno;
-				munmap(p, len);
-				*why = "mprotect";
-				return ret;
-			}
-		}
-		break;
-	case SW_FILE_PRIVATE:
-	case SW_FILE_SHARED_RO:
-	case SW_FILE_SHARED_RW:
-		ret = make_file(m, dir, len, row->kind == SW_FILE_SHARED_RW ? O_RDWR : O_RDONLY,
-				why);
-		if (ret)
-			return ret;
-		p = mmap(NULL, len, prot, row->kind == SW_FILE_PRIVATE ? MAP_PRIVATE : MAP_SHARED,
-			 m->fd, 0);
-		break;
-	case SW_MEMFD:
-		m->fd = memfd_create("ibv-reg-sweep", MFD_CLOEXEC);
-		if (m->fd < 0) {
-			*why = "memfd_create";
-			return -errno;
-		}
-		ret = write_all(m->fd, len);
-		if (ret) {
-			*why = "write(memfd)";
-			return ret;
-		}
-		p = mmap(NULL, len, prot, MAP_SHARED, m->fd, 0);
-		break;
-	case SW_THP: {
-		/* over-allocate, keep a 2 MiB aligned 2 MiB window */
-		char *raw = mmap(NULL, 2 * SW_HUGE, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		char *al;
-
-		if (raw == MAP_FAILED) {
-			*why = "mmap(thp)";
-			return -errno;
-		}
-		al = (char *)(((uintptr_t)raw + SW_HUGE - 1) & ~(SW_HUGE - 1));
-		if (al > raw)
-			munmap(raw, (size_t)(al - raw));
-		munmap(al + SW_HUGE, (size_t)(raw + 2 * SW_HUGE - (al + SW_HUGE)));
-		if (madvise(al, SW_HUGE, MADV_HUGEPAGE)) {
-			ret = -errno;
-			munmap(al, SW_HUGE);
-			*why = "madvise(MADV_HUGEPAGE)";
-			return ret;
-		}
-		p = al;
-		break;
-	}
-	case SW_HUGETLB:
-		p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-		if (p == MAP_FAILED) {
-			*why = "mmap(MAP_HUGETLB)";
-			return -errno;
-		}
-		break;
-	default:
-		*why = "unknown kind";
-		return -EINVAL;
-	}
-	if (p == MAP_FAILED) {
-		*why = "mmap";
-		return -errno;
-	}
-	m->base = p;
-	m->len = len;
-	return 0;
-}
-
-int sw_map_create(const struct sw_row *row, const char *dir, struct sw_map *m, const char **why)
-{
-	size_t len = SW_PAGES * SW_PAGE;
-	int prot = sw_prot_bits(row->prot);
-	char *b;
-	int ret;
-
-	memset(m, 0, sizeof(*m));
-	m->fd = -1;
-	*why = "";
-	if (row->kind == SW_THP || row->kind == SW_HUGETLB)
-		len = SW_HUGE;
-	if (row->edge == SW_TWO_VMAS_RW_R || row->edge == SW_TWO_VMAS_R_RW)
-		len = 2 * SW_PAGE;
-	else if (row->edge == SW_HOLE)
-		len = 3 * SW_PAGE;
-
-	ret = map_kind(row, dir, m, len, prot, why);
-	if (ret)
-		return ret;
-	b = m->base;
 	m->reg_addr = b;
-	m->reg_len = len;
-
+	m->reg_len = m->map.len;
 	switch (row->edge) {
 	case SW_ZERO_LEN:
 		m->reg_len = 0;
 		break;
 	case SW_UNALIGNED:
 		m->reg_addr = b + 100;
-		m->reg_len = 2 * SW_PAGE + 50;
+		m->reg_len = 2 * page + 50;
 		break;
 	case SW_TWO_VMAS_RW_R:
 	case SW_TWO_VMAS_R_RW:
-		if (mprotect(row->edge == SW_TWO_VMAS_RW_R ? b + SW_PAGE : b, SW_PAGE, PROT_READ)) {
+		if (mprotect(row->edge == SW_TWO_VMAS_RW_R ? b + page : b, page, PROT_READ)) {
 			*why = "mprotect(second VMA)";
 			return -errno;
 		}
 		break;
 	case SW_HOLE:
-		if (munmap(b + SW_PAGE, SW_PAGE)) {
+		if (munmap(b + page, page)) {
 			*why = "munmap(hole)";
 			return -errno;
 		}
-		m->hole_off = SW_PAGE;
+		m->hole_off = page;
 		break;
 	default:
 		break;
@@ -208,39 +66,34 @@ int sw_map_create(const struct sw_row *row, const char *dir, struct sw_map *m, c
 	return 0;
 }
 
+int sw_map_create(const struct sw_row *row, const char *dir, struct sw_map *m, const char **why)
+{
+	enum rp_backing kind = sw_backing_kind(row->kind);
+	struct rp_map_opt o = {
+		.dir = dir, .set_prot = true, .prot = sw_prot_bits(row->prot),
+		.unpopulated = row->kind != SW_ANON_SHARED,
+	};
+	size_t len = SW_PAGES * rp_page_size();
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	*why = m->why;
+	if (row->edge == SW_TWO_VMAS_RW_R || row->edge == SW_TWO_VMAS_R_RW)
+		len = 2 * rp_page_size();
+	else if (row->edge == SW_HOLE)
+		len = 3 * rp_page_size();
+	if (rp_backing_info(kind)->flags & (RP_BF_THP | RP_BF_HUGETLB))
+		len = rp_map_page_size(kind);
+	ret = rp_map_create_opt(&m->map, kind, len, 1, &o, 0, m->why, sizeof(m->why));
+	return ret ? ret : shape(row, m, why);
+}
+
 void sw_map_unmap(struct sw_map *m)
 {
-	if (!m->base)
-		return;
-	munmap(m->base, m->len); /* munmap of the hole page is harmless */
-	m->base = NULL;
+	rp_map_unmap(&m->map);
 }
 
 void sw_map_destroy(struct sw_map *m)
 {
-	sw_map_unmap(m);
-	if (m->fd >= 0)
-		close(m->fd);
-	m->fd = -1;
-	if (m->path[0])
-		unlink(m->path);
-	m->path[0] = '\0';
-}
-
-long long sw_pfn(const void *addr)
-{
-	uint64_t ent;
-	off_t off = (off_t)((uintptr_t)addr / SW_PAGE) * 8;
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = pread(fd, &ent, sizeof(ent), off);
-	close(fd);
-	if (n != sizeof(ent))
-		return -EIO;
-	if (!(ent >> 63))
-		return 0;
-	return (long long)(ent & ((1ULL << 55) - 1));
+	rp_map_destroy(&m->map);
 }

@@ -36,6 +36,7 @@
 #include "errname.h"
 #include "kmsg.h" /* lib: the kernel log watch */
 #include "memlock.h"
+#include "probe.h"
 #include "rows.h"
 #include "worker.h"
 
@@ -205,9 +206,9 @@ static void run_rereg(const struct sw_row *row, struct ibv_pd *pd, struct sw_map
 	for (off = 0; off < m->reg_len; off += 4096) {
 		volatile unsigned char *p = (unsigned char *)m->reg_addr + off;
 
-		before = sw_pfn((void *)p);
+		before = rp_pfn((void *)p);
 		*p = (unsigned char)(*p + 1);
-		after = sw_pfn((void *)p);
+		after = rp_pfn((void *)p);
 		if (before < 0 || after < 0) {
 			r->status = SW_SKIP;
 			snprintf(r->reason, sizeof(r->reason),
@@ -243,12 +244,13 @@ static void run_row(const struct sw_row *row, struct ibv_pd *pd, struct sw_rec *
 
 	ret = sw_map_create(row, opt.dir, &m, &why);
 	if (ret) {
-		bool nohuge = row->kind == SW_HUGETLB && (ret == -ENOMEM || ret == -EINVAL);
+		/* lib/mapping.h: the machine cannot provide the kind (no huge page free, no THP) */
+		bool nohuge = ret == -EOPNOTSUPP || (row->kind == SW_HUGETLB && ret == -ENOMEM);
 
 		r->status = nohuge ? SW_SKIP : SW_FAIL;
 		snprintf(r->verdict, sizeof(r->verdict), nohuge ? "SKIPPED" : "ERROR");
-		snprintf(r->reason, sizeof(r->reason), "%s%s: %s",
-			 nohuge ? "no huge page available: " : "", why, strerror(-ret));
+		snprintf(r->reason, sizeof(r->reason), "%s%s", nohuge ? "cannot be made here: " : "",
+			 why);
 		sw_map_destroy(&m);
 		return;
 	}
