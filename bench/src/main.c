@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 
 #include "child.h"
+#include "devices.h"
 #include "measure.h"
 #include "memlock.h"
 #include "opts.h"
@@ -113,7 +114,7 @@ static int measure(const struct bs_opts *o)
 	bool failed = false;
 	int nn, nd = 0, i, j, b;
 
-	nn = rp_tp_list_devices(names, BS_MAX_DEVICES * 2);
+	nn = rp_list_devices(names, BS_MAX_DEVICES * 2);
 	if (nn < 0) {
 		fprintf(stderr, "rdmapin-bench: ibv_get_device_list: %s\n",
 			strerrorname_np(-nn) ?: "?");

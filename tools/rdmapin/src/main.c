@@ -14,8 +14,10 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "agent.h"
 #include "cases.h"
 #include "cli.h"
+#include "devices.h"
 #include "mapping.h"
 #include "memlock.h"
 #include "probe.h"
@@ -192,12 +194,12 @@ static void list_cases(const char *globs)
 	}
 }
 
-static volatile bool stop_serving;
+static volatile sig_atomic_t stop_serving;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop_serving = true;
+	stop_serving = 1;
 }
 
 static int serve(const struct rp_cli *cli)
@@ -317,7 +319,7 @@ int main(int argc, char **argv)
 		run_note(&run, buf);
 	}
 
-	ndev = rp_tp_list_devices(names, RP_MAX_DEVICES);
+	ndev = rp_list_devices(names, RP_MAX_DEVICES);
 	if (ndev < 0) {
 		snprintf(buf, sizeof(buf), "listing RDMA devices failed: %s",
 			 strerrorname_np(-ndev) ?: "E?");

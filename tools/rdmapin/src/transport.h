@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * transport.h - the verbs transport of rdmapin.
+ * transport.h - the verbs transport of rdmapin, client side.
  *
  * One RC connection made with librdmacm (iWARP needs the CM; RoCE uses it too, so both device
  * kinds share one path), a "target" side that registers MRs over the caller's memory, and a
@@ -9,23 +9,24 @@
  * Loopback (the default): both ends live in this process, on one device: the reader QP connects
  * to a listener bound to the device's own IP address.
  *
- * Remote: rdmapin --server runs rp_tp_serve(), a reader agent; rdmapin --connect HOST makes every
- * case connect to it. The target side then sends {addr, rkey, len} of the MR to read and the rkey
- * of a mirror buffer; the agent RDMA READs the MR, RDMA WRITEs what it read into the mirror and
- * replies. rp_tp_read() hides the difference: either way it returns what the remote side read.
+ * Remote: rdmapin --server runs rp_tp_serve() (agent.h), a reader agent; rdmapin --connect HOST
+ * makes every case connect to it. The target side then sends {addr, rkey, len} of the MR to read
+ * and the rkey of a mirror buffer; the agent RDMA READs the MR, RDMA WRITEs what it read into the
+ * mirror and replies (tp_wire.h). rp_tp_read() hides the difference: either way it returns what
+ * the remote side read.
  *
- * Every wait (CM event, CQ completion) is bounded by rp_tp_opts.timeout_ms. Functions return 0 or
- * a negative errno and, on error, point *step at a string naming the failing step
- * ("rdma_resolve_addr", "poll_cq: RDMA READ timed out", ...), so the caller prints one line with
- * context. The string is static or lives in a thread-local buffer that stays valid until the
- * next rp_tp_* call of the same thread. Nothing here prints or exits.
+ * Every wait (CM event, CQ completion) is bounded by rp_tp_opts.timeout_ms (tp_wait.h).
+ * Functions return 0 or a negative errno and, on error, point *step at a string naming the
+ * failing step ("rdma_resolve_addr", "poll_cq: RDMA READ timed out", ...), so the caller prints
+ * one line with context. The string is static or lives in a thread-local buffer that stays valid
+ * until the next rp_tp_* call of the same thread. Nothing here prints or exits.
  *
  * Fork: librdmacm keeps device contexts open for the life of the process, and the kernel refuses
  * write()-based verbs commands (e.g. rxe's post-send doorbell) on a uverbs file opened by another
  * process's credentials: a child forked after rp_tp_open(), rp_tp_serve() or rp_tp_device_addr()
  * cannot use the transport (these functions return -ECHILD there). Fork case children first and
- * open the transport in the child; rp_tp_list_devices() is fork-safe (so is lib's
- * rp_memlock_raise()).
+ * open the transport in the child; rp_list_devices() (devices.h) and rp_memlock_raise()
+ * (memlock.h) are fork-safe.
  *
  * After an RDMA READ failed (error completion or timeout) the QPs are in the error state; the
  * next rp_tp_read() reconnects first (loopback) or returns -ENOTCONN (remote). MRs stay valid.
@@ -33,7 +34,6 @@
 #ifndef RDMAPIN_TRANSPORT_H
 #define RDMAPIN_TRANSPORT_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <infiniband/verbs.h>
@@ -42,6 +42,7 @@
 #define RP_TP_DEFAULT_TIMEOUT_MS 10000
 #define RP_TP_DEFAULT_MAX_LEN (1UL << 20)
 
+/* Options of rp_tp_open() and of rp_tp_serve() (agent.h). */
 struct rp_tp_opts {
 	const char *device;       /* device name, e.g. "rxe0"; NULL: the first device found */
 	const char *connect_host; /* NULL: loopback in this process; else the --server host */
@@ -51,17 +52,6 @@ struct rp_tp_opts {
 };
 
 struct rp_tp; /* opaque: a connected target/reader pair */
-
-/*
- * rp_tp_list_devices - names of the RDMA devices present.
- * Fills names[0..n-1] (at most max, each at most IBV_SYSFS_NAME_MAX bytes) and returns n >= 0,
- * or a negative errno.
- */
-int rp_tp_list_devices(char names[][IBV_SYSFS_NAME_MAX], int max);
-
-/* rp_tp_raise_memlock - the old name of lib's rp_memlock_raise() (memlock.h), for callers not
- * moved yet. */
-int rp_tp_raise_memlock(size_t need, unsigned long long *limit);
 
 /*
  * rp_tp_device_addr - the IPv4 address (dotted quad into host[len]) on the netdev of device
@@ -76,9 +66,6 @@ int rp_tp_open(const struct rp_tp_opts *opts, struct rp_tp **out, const char **s
 /* rp_tp_close - tear down everything rp_tp_open() and rp_tp_reg() made; NULL is fine. */
 void rp_tp_close(struct rp_tp *tp);
 
-/* The target side's protection domain: MRs under test are registered in it. */
-struct ibv_pd *rp_tp_pd(struct rp_tp *tp);
-
 /* The device name actually used (for reports). */
 const char *rp_tp_device(struct rp_tp *tp);
 
@@ -87,13 +74,6 @@ const char *rp_tp_device(struct rp_tp *tp);
  * Returns 0 with *mr set, or the negative errno ibv_reg_mr reported (-EFAULT, -EPERM, ...).
  */
 int rp_tp_reg(struct rp_tp *tp, void *addr, size_t len, int access, struct ibv_mr **mr);
-
-/*
- * rp_tp_rereg - ibv_rereg_mr(mr, flags, pd, addr, len, access) with the same conventions
- * (flags are IBV_REREG_MR_CHANGE_*). 0 or negative errno; on success *mr may still be used.
- */
-int rp_tp_rereg(struct rp_tp *tp, struct ibv_mr *mr, int flags, void *addr, size_t len,
-		int access);
 
 /* rp_tp_dereg - ibv_dereg_mr of an MR made by rp_tp_reg(); 0 or negative errno. */
 int rp_tp_dereg(struct rp_tp *tp, struct ibv_mr *mr);
@@ -105,13 +85,5 @@ int rp_tp_dereg(struct rp_tp *tp, struct ibv_mr *mr);
  * completion within the timeout returns -ETIMEDOUT.
  */
 int rp_tp_read(struct rp_tp *tp, struct ibv_mr *mr, void *dst, size_t len, const char **step);
-
-/*
- * rp_tp_serve - the reader agent of --server: listen on opts->port on the address of
- * opts->device (any address if NULL), serve connections one after another until *stop becomes
- * true or max_conns (0: unlimited) were served. Returns 0 or a negative errno.
- */
-int rp_tp_serve(const struct rp_tp_opts *opts, volatile bool *stop, int max_conns,
-		const char **step);
 
 #endif /* RDMAPIN_TRANSPORT_H */
