@@ -23,7 +23,8 @@
 
 /*
  * Where the case child is: a page shared with the parent, so that a child the parent has to
- * kill on the timeout still tells which step hung (e.g. "ibv_reg_mr"). NULL in tests.
+ * kill on the timeout still tells which step hung (e.g. "ibv_reg_mr"). NULL if it could not
+ * be mapped.
  */
 static char *progress;
 
@@ -78,7 +79,7 @@ static int read_compare(struct rp_tp *tp, struct ibv_mr *mr, const struct rp_map
 }
 
 /*
- * One case in the child: what it holds, in the order rp_run_case_child() makes it. Each step
+ * One case in the child: what it holds, in the order run_case_child() makes it. Each step
  * below returns 0 or a negative errno after recording the failure (or the skip) in *o.
  */
 struct case_run {
@@ -102,7 +103,7 @@ struct case_run {
 	char why[192];
 };
 
-/* cr comes zeroed but for its uffd and mst (see rp_run_case_child()) */
+/* cr comes zeroed but for its uffd and mst (see run_case_child()) */
 static void case_init(struct case_run *cr, const struct rp_config *cfg, const struct rp_case *c,
 		      struct rp_obs *o)
 {
@@ -429,8 +430,9 @@ static void mutate_and_read(struct case_run *cr)
 	read_compare(cr->tp, cr->mr, &cr->m, cr->remote, cr->view, &o->data, &o->data_diff, o);
 }
 
-void rp_run_case_child(const struct rp_config *cfg, const char *device, const struct rp_case *c,
-		       struct rp_obs *o)
+/* The case body, run in the forked child; fills o. */
+static void run_case_child(const struct rp_config *cfg, const char *device,
+			   const struct rp_case *c, struct rp_obs *o)
 {
 	struct case_run cr = { .uffd = RP_UFFD_WP_INIT, .mst = RP_MUT_STATE_INIT };
 
@@ -508,7 +510,7 @@ static pid_t start_child(const struct rp_config *cfg, const char *device,
 		setpgid(0, 0);
 		close(p[0]);
 		progress = prog;
-		rp_run_case_child(cfg, device, c, &mine);
+		run_case_child(cfg, device, c, &mine);
 		while (done < sizeof(mine)) {
 			ssize_t w = write(p[1], (char *)&mine + done, sizeof(mine) - done);
 

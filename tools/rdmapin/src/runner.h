@@ -38,10 +38,6 @@ struct rp_device_result {
 /* rp_run_device - run the selected cases on device; fills d (results are malloc'ed). */
 int rp_run_device(const struct rp_config *cfg, const char *device, struct rp_device_result *d);
 
-/* rp_run_case_child - the case body, run in the forked child; fills obs. Exposed for tests. */
-void rp_run_case_child(const struct rp_config *cfg, const char *device, const struct rp_case *c,
-		       struct rp_obs *obs);
-
 void rp_device_result_free(struct rp_device_result *d);
 
 #endif /* RDMAPIN_RUNNER_H */
