@@ -35,9 +35,6 @@ bool rp_mapfile_on_tmpfs(const char *dir);
  * timeout_ms) */
 int rp_mapshare_fork(struct rp_map *m, int timeout_ms);
 
-/* wait for pid to exit, at most about 2 s, then SIGKILL it and wait at most 5 s more */
-void rp_mapshare_reap(pid_t pid);
-
 /* merge the identical pages of m with KSM and wait (bounded) until they are one KSM page */
 int rp_mapshare_ksm(struct rp_map *m, int timeout_ms, char *why, size_t whylen);
 

@@ -13,6 +13,7 @@
 #include "map_int.h"
 #include "pattern.h"
 #include "probe.h"
+#include "reap.h"
 #include "sysfile.h"
 
 static const struct rp_backing_info backings[RP_B__COUNT] = {
@@ -451,7 +452,7 @@ void rp_map_destroy(struct rp_map *m)
 	if (m->sharer_ctl >= 0)
 		close(m->sharer_ctl);
 	if (m->sharer > 0)
-		rp_mapshare_reap(m->sharer);
+		rp_reap(m->sharer, 2000);
 	rp_map_unmap(m);
 	if (m->fd >= 0)
 		close(m->fd);

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,27 +44,6 @@ int rp_mapshare_fork(struct rp_map *m, int timeout_ms)
 	m->sharer = pid;
 	m->sharer_ctl = p[1];
 	return 0;
-}
-
-static bool waited(pid_t pid, int ms)
-{
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	int i;
-
-	for (i = 0; i < ms / 10; i++) {
-		if (waitpid(pid, NULL, WNOHANG) != 0)
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	return false;
-}
-
-void rp_mapshare_reap(pid_t pid)
-{
-	if (waited(pid, 2000))
-		return;
-	kill(pid, SIGKILL);
-	waited(pid, 5000);
 }
 
 /*

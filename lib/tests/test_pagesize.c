@@ -2,19 +2,22 @@
 /*
  * test_pagesize.c - the small parts of lib/: page sizes are detected (sysconf, the THP PMD size
  * of sysfs, Hugepagesize of /proc/meminfo, read here independently), huge backings use them,
- * sizes print as "2 MiB", errno names, backing names, RLIMIT_MEMLOCK and a /sys read.
+ * sizes print as "2 MiB", errno names, backing names, RLIMIT_MEMLOCK, a /sys read and the
+ * bounded reap of a child.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "errname.h"
 #include "mapping.h"
 #include "memlock.h"
 #include "pagesize.h"
+#include "reap.h"
 #include "sysfile.h"
 #include "unit.h"
 
@@ -31,6 +34,36 @@ static size_t meminfo_huge(void)
 	if (f)
 		fclose(f);
 	return kb * 1024;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* a child that exits is reaped, one that never does is killed, a stranger is an error */
+static void check_reap(void)
+{
+	pid_t pid = fork();
+	long t0;
+	int ret;
+
+	if (!pid)
+		_exit(0);
+	CHECK(pid > 0 && rp_reap(pid, 2000) == 0, "reap_exiting_child");
+	pid = fork();
+	if (!pid) {
+		for (;;)
+			pause();
+	}
+	t0 = now_ms();
+	ret = pid > 0 ? rp_reap(pid, 100) : -1;
+	CHECK(ret == 0 && now_ms() - t0 < 3000, "reap_kills_after_grace # %d after %ld ms", ret,
+	      now_ms() - t0);
+	CHECK(rp_reap(1, 10) == -ECHILD, "reap_not_our_child");
 }
 
 int main(void)
@@ -77,5 +110,6 @@ int main(void)
 	CHECK(rp_memlock_raise(0, &lim) == 0 && lim > 0, "memlock_raise # %llu", lim);
 	CHECK(rp_sysfile_read("/nonexistent/knob", buf, sizeof(buf)) == -ENOENT,
 	      "sysfile_missing");
+	check_reap();
 	return unit_done();
 }

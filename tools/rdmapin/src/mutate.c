@@ -9,12 +9,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mutate.h"
 #include "pattern.h"
+#include "reap.h"
 
 static const struct rp_mutation_info mutations[RP_M__COUNT] = {
 	[RP_M_REGISTER] = { "register", "nothing after registration: probe the registration itself" },
@@ -211,22 +210,11 @@ int rp_mutate(enum rp_mutation mu, struct rp_map *m, unsigned char *expect, uint
 
 void rp_mutate_finish(struct rp_mut_state *st)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	int i;
-
 	if (st->ctl >= 0) {
 		close(st->ctl);
 		st->ctl = -1;
 	}
-	if (st->child <= 0)
-		return;
-	for (i = 0; i < 200; i++) {
-		if (waitpid(st->child, NULL, WNOHANG) != 0)
-			goto out;
-		nanosleep(&ts, NULL);
-	}
-	kill(st->child, SIGKILL);
-	waitpid(st->child, NULL, 0);
-out:
+	if (st->child > 0)
+		rp_reap(st->child, 2000); /* bounded: SIGKILL after 2 s, gives up 5 s later */
 	st->child = 0;
 }

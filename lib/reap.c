@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+/* reap.c - bounded end of a child process; see reap.h. */
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "reap.h"
+
+#define RP_REAP_KILL_MS 5000
+
+/* 1 reaped, 0 still running after ms, -errno */
+static int wait_ms(pid_t pid, int ms)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int waited;
+
+	for (waited = 0;; waited += 10) {
+		pid_t w = waitpid(pid, NULL, WNOHANG);
+
+		if (w == pid)
+			return 1;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (waited >= ms)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+}
+
+int rp_reap(pid_t pid, int grace_ms)
+{
+	int r = wait_ms(pid, grace_ms);
+
+	if (r)
+		return r < 0 ? r : 0;
+	kill(pid, SIGKILL);
+	r = wait_ms(pid, RP_REAP_KILL_MS);
+	return r < 0 ? r : r ? 0 : -ETIMEDOUT;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * reap.h - end a helper child process (a page sharer, a fork-mutation child) with a bounded
+ * wait: never a waitpid() that can block forever.
+ */
+#ifndef RDMAPIN_REAP_H
+#define RDMAPIN_REAP_H
+
+#include <sys/types.h>
+
+/*
+ * rp_reap - wait up to grace_ms for pid to exit by itself, then SIGKILL it and wait at most
+ * 5 s more. Returns 0 when it was reaped, -ETIMEDOUT when it is still there (a task stuck in
+ * the kernel), or -errno of waitpid() (e.g. -ECHILD: not our child).
+ */
+int rp_reap(pid_t pid, int grace_ms);
+
+#endif /* RDMAPIN_REAP_H */
