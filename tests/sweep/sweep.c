@@ -8,8 +8,9 @@
  * Rows run in a forked worker per device that reports a "begin" and an "end" record per row
  * through a pipe. A worker that crashes or hangs (bounded by --timeout) costs the row it was in:
  * the parent records it as ERROR and starts a new worker at the next row. After every row the
- * parent reads the new lines of the kernel log; a new WARNING/BUG/KASAN/lockdep line fails the
- * row. Output: KTAP (default, nested per device) or JSON in rdmapin's schema. Exit 0 pass,
+ * parent reads the new lines of the kernel log; a new kernel problem line (the list in
+ * lib/kmsg-patterns.txt: WARNING, BUG, KASAN, UBSAN, Oops, lockdep, ...) fails the row.
+ * Output: KTAP (default, nested per device) or JSON in rdmapin's schema. Exit 0 pass,
  * 1 fail, 4 skip (kselftest).
  */
 #define _GNU_SOURCE
