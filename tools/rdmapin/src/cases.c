@@ -170,7 +170,7 @@ static void fail(struct rp_result *r, enum rp_verdict v)
 	r->verdict = v;
 }
 
-void rp_judge(struct rp_result *r, int timeout_s)
+static void judge_rules(struct rp_result *r, int timeout_s)
 {
 	const struct rp_obs *o = &r->obs;
 	const struct rp_backing_info *bi = rp_backing_info(r->c->backing);
@@ -215,11 +215,6 @@ void rp_judge(struct rp_result *r, int timeout_s)
 		fail(r, RP_V_ERROR);
 		add(r, "%s: %s", o->step, errname(o->err));
 		return;
-	}
-	/* a registration that cannot be undone is a pinning bug of its own, whatever else */
-	if (o->dereg_errno > 0) {
-		fail(r, RP_V_ERROR);
-		add(r, "ibv_dereg_mr of the MR under test failed: %s", errname(o->dereg_errno));
 	}
 
 	/* registration: rules 1 and 4 */
@@ -312,6 +307,25 @@ void rp_judge(struct rp_result *r, int timeout_s)
 	}
 	if (o->note[0])
 		add(r, "%s", o->note);
+}
+
+void rp_judge(struct rp_result *r, int timeout_s)
+{
+	const struct rp_obs *o = &r->obs;
+
+	judge_rules(r, timeout_s);
+	if (!o->valid || o->timed_out || o->signal || o->skip)
+		return;
+	/* a registration that cannot be undone is a pinning bug of its own, whatever else */
+	if (o->dereg_errno > 0) {
+		fail(r, RP_V_ERROR);
+		add(r, "ibv_dereg_mr of the MR under test failed: %s", errname(o->dereg_errno));
+	}
+	if (o->teardown_err) {
+		fail(r, RP_V_ERROR);
+		add(r, "teardown of the connection (its MRs, CQ, PD) failed: %s",
+		    errname(o->teardown_err));
+	}
 }
 
 bool rp_case_match(const struct rp_case *c, const char *globs)

@@ -86,6 +86,7 @@ struct rp_obs {
 	char step[96];          /* the failed step */
 	int reg_errno;          /* positive errno of ibv_reg_mr, 0 on success */
 	int dereg_errno;        /* positive errno of ibv_dereg_mr of that MR, 0 fine or not run */
+	int teardown_err;       /* negative errno of the transport's teardown (rp_tp_close), 0 */
 	int read_err;           /* negative errno of an RDMA READ, 0 if fine */
 	enum rp_data baseline;  /* RDMA READ right after registration vs the process view */
 	long baseline_diff;     /* first differing offset, -1 */

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 
+#include "errname.h"
 #include "report.h"
 
 static void fmt_count(char *buf, size_t len, int v, int of)
@@ -50,6 +51,7 @@ static void emit_result(struct em *e, const struct rp_result *r)
 		EM_NUM("wp_write_units", o->wp_units),
 		EM_NUM("wp_write_units_off", o->wp_write_bad),
 		EM_NUM("thp_split_pmd", o->thp_split_pmd),
+		EM_STR("teardown_error", rp_errname(o->teardown_err)),
 	};
 	struct em_case ec = {
 		.name = rp_case_name(c),

@@ -462,12 +462,12 @@ static void run_case_child(const struct rp_config *cfg, const char *device,
 	rp_mutate_finish(&cr.mst);
 
 dereg:
-	if (cr.mr)
-		rp_tp_dereg(cr.tp, cr.mr);
+	if (cr.mr) /* a failed dereg is an observation: rp_judge() fails the case */
+		o->dereg_errno = -rp_tp_dereg(cr.tp, cr.mr);
 disarm:
 	rp_uffd_wp_disarm(&cr.uffd);
 close_tp:
-	rp_tp_close(cr.tp);
+	o->teardown_err = rp_tp_close(cr.tp);
 free_bufs:
 	free_buffers(&cr);
 destroy_map:

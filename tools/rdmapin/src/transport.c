@@ -394,11 +394,18 @@ dealloc_pd:
 	return r;
 }
 
-static void tp_free_verbs(struct rp_tp *tp)
+/* keep the first teardown error: e is a positive errno of a verbs call (or 0) */
+static int tp_first_err(int r, int e)
 {
-	ibv_destroy_cq(tp->cq);
-	ibv_destroy_comp_channel(tp->cc);
-	ibv_dealloc_pd(tp->pd);
+	return r ? r : -e;
+}
+
+static int tp_free_verbs(struct rp_tp *tp)
+{
+	int r = tp_first_err(0, ibv_destroy_cq(tp->cq));
+
+	r = tp_first_err(r, ibv_destroy_comp_channel(tp->cc));
+	return tp_first_err(r, ibv_dealloc_pd(tp->pd));
 }
 
 /* The READ sink (loopback) or mirror (remote), and in remote mode the message buffers. */
@@ -444,25 +451,30 @@ unmap_buf:
 	return r;
 }
 
-static void tp_free_buffers(struct rp_tp *tp)
+static int tp_free_buffers(struct rp_tp *tp)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	int r = 0;
 
 	if (tp->msg_mr)
-		ibv_dereg_mr(tp->msg_mr);
+		r = tp_first_err(r, ibv_dereg_mr(tp->msg_mr));
 	if (tp->msg)
 		munmap(tp->msg, pg);
-	ibv_dereg_mr(tp->buf_mr);
+	r = tp_first_err(r, ibv_dereg_mr(tp->buf_mr));
 	munmap(tp->buf, tp->max_len);
+	return r;
 }
 
-static void tp_free_mrs(struct rp_tp *tp)
+static int tp_free_mrs(struct rp_tp *tp)
 {
+	int r = 0;
+
 	while (tp->n_mrs)
-		ibv_dereg_mr(tp->mrs[--tp->n_mrs]);
+		r = tp_first_err(r, ibv_dereg_mr(tp->mrs[--tp->n_mrs]));
 	free(tp->mrs);
 	tp->mrs = NULL;
 	tp->cap_mrs = 0;
+	return r;
 }
 
 int rp_tp_open(const struct rp_tp_opts *opts, struct rp_tp **out, const char **step)
@@ -508,21 +520,24 @@ free_tp:
 	return r;
 }
 
-void rp_tp_close(struct rp_tp *tp)
+int rp_tp_close(struct rp_tp *tp)
 {
+	int r;
+
 	if (!tp)
-		return;
+		return 0;
 	/* rp_tp_open() backwards: connection, MRs, buffers, verbs, anchor, channel */
 	if (tp->remote)
 		tp_rm_down(tp);
 	else
 		tp_lb_down(tp);
-	tp_free_mrs(tp);
-	tp_free_buffers(tp);
-	tp_free_verbs(tp);
+	r = tp_free_mrs(tp);
+	r = tp_first_err(r, -tp_free_buffers(tp));
+	r = tp_first_err(r, -tp_free_verbs(tp));
 	tp_destroy_anchor(tp);
 	rdma_destroy_event_channel(tp->ech);
 	free(tp);
+	return r;
 }
 
 const char *rp_tp_device(struct rp_tp *tp)

@@ -63,8 +63,11 @@ int rp_tp_device_addr(const char *device, char *host, size_t len, const char **s
 /* rp_tp_open - connect (loopback or to opts->connect_host); *out is freed by rp_tp_close(). */
 int rp_tp_open(const struct rp_tp_opts *opts, struct rp_tp **out, const char **step);
 
-/* rp_tp_close - tear down everything rp_tp_open() and rp_tp_reg() made; NULL is fine. */
-void rp_tp_close(struct rp_tp *tp);
+/*
+ * rp_tp_close - tear down everything rp_tp_open() and rp_tp_reg() made; NULL is fine. 0, or
+ * the negative errno of the first deregistration or destruction that failed (all are tried).
+ */
+int rp_tp_close(struct rp_tp *tp);
 
 /* The device name actually used (for reports). */
 const char *rp_tp_device(struct rp_tp *tp);

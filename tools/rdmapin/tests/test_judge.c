@@ -205,5 +205,10 @@ int main(void)
 	CHECK(r.status == RP_FAIL && strstr(r.reason, "EINVAL"), "dereg_failure_fails_a_control "
 	      "# %s", r.reason);
 
+	r = clean("anon_zero.mprotect_store");
+	r.obs.teardown_err = -EBUSY;
+	expect(&r, RP_FAIL, RP_V_ERROR, "teardown of the connection (its MRs, CQ, PD) failed: EBUSY",
+	       "teardown_failure_fails");
+
 	return unit_done();
 }
