@@ -82,7 +82,8 @@ def ktap_name(text):
 
 
 def ktap_doc(tool, device, text, rc):
-    """One run of a KTAP tool as a device object of rdmapin's schema: {"device", "status",
+    """One run of a KTAP tool as a device object in the shape of
+    Documentation/results.schema.json, with the members the judge reads: {"device", "status",
     "skip_reason", "cases": [{"name", "status", "verdict", "reason"}]}. Only top-level result
     lines count (nested subtests are indented). A kselftest "# [RUN] what" line before a result
     names it; otherwise the result's own description does. Duplicate names get "#2", "#3"."""
@@ -311,7 +312,7 @@ def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_err
           only_device=None, tools=JSON_TOOLS, guest_devices=None):
     """Judge docs = {TOOL: doc or None} for every name in tools (None: the tool produced no
     result; docs[tool + "_error"] says why; {"devices": [], "not_run": True}: left out on
-    purpose). A doc is rdmapin's schema; KTAP tools' runs arrive converted by ktap_doc(), their
+    purpose). A doc follows Documentation/results.schema.json; KTAP tools' runs arrive converted by ktap_doc(), their
     kernel-scope cases under the device name "kernel". guest_error: ci/vm-run's failure, if any.
     only_device: the run was limited to this device (run-suite --device): judge only it (and the
     kernel group). guest_devices: the RDMA devices the guest created (None: unknown, e.g. it

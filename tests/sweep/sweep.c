@@ -10,7 +10,8 @@
  * the parent records it as ERROR and starts a new worker at the next row. After every row the
  * parent reads the new lines of the kernel log; a new kernel problem line (the list in
  * lib/kmsg-patterns.txt: WARNING, BUG, KASAN, UBSAN, Oops, lockdep, ...) fails the row.
- * Output: KTAP (default, nested per device) or JSON in rdmapin's schema. Exit 0 pass,
+ * Output through lib/emit.c: KTAP (default, nested per device), a table, or JSON
+ * (Documentation/results.schema.json, the schema rdmapin's output follows too). Exit 0 pass,
  * 1 fail, 4 skip (kselftest).
  */
 #define _GNU_SOURCE
