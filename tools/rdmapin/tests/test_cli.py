@@ -55,7 +55,12 @@ check(p.returncode == 4 and 'nosuchdev0 # SKIP' in p.stdout, 'missing_device_ski
 p = run('--case', 'anon_zero.*,typo')
 check('typo' in p.stderr, 'case_typo_named', p.stderr)
 
-if len(sys.argv) > 2:
+if len(sys.argv) > 2 and 'libasan' in sys.argv[2]:
+    # ASan's runtime must come first and its calloc() wins: the fault cannot be injected
+    for fmt in ('ktap', 'table', 'json'):
+        print(f'ok {t.n + 1} failed_device_{fmt} # SKIP ASan build: calloc() is ASan\'s')
+        t.n += 1
+elif len(sys.argv) > 2:
     env = dict(os.environ, LD_PRELOAD=sys.argv[2])
     for fmt in ('ktap', 'table', 'json'):
         p = run('--format', fmt, '--case', 'anon_zero.mprotect_store', env=env)
