@@ -5,7 +5,8 @@
  * Each repetition makes a fresh backing with rdmapin's mapping code (rp_map_create_len(): the
  * pages are in the state the kind claims, checked once with rp_map_check()), makes it read-only
  * (mprotect) and times ibv_reg_mr(IBV_ACCESS_REMOTE_READ) and ibv_dereg_mr over it; then, in the
- * same process, memcpy of size bytes between two populated anonymous buffers and the write
+ * same process, memcpy of size bytes between two populated anonymous buffers (MADV_DONTFORK, so
+ * that anon_forked's sharer child does not COW-share them) and the write
  * fault-in of size bytes of fresh anonymous 4 KiB pages (allocate, zero, map: what a forced write
  * or an unshare of the zeropage costs at least). One untimed 4 KiB registration of the memcpy
  * buffer comes first (a fresh process's first ibv_reg_mr also faults in library and provider
