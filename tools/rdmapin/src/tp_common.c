@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "tp_common.h"
+#include "transport.h"
 
 static __thread char tp_step_buf[192];
 static pid_t tp_owner; /* the process that first used librdmacm through us */
@@ -101,6 +103,31 @@ int tp_find_addr(struct rdma_event_channel *ech, const char *want, struct sockad
 	*step = want ? tp_stepf("%s: no IPv4 address on its netdev", want) :
 		       "no RDMA device with an IPv4 address";
 	return -ENODEV;
+}
+
+/* in transport.h: the address where loopback connects and the agent listens */
+int rp_tp_device_addr(const char *device, char *host, size_t len, const char **step)
+{
+	struct rdma_event_channel *ech;
+	struct sockaddr_in sin;
+	char name[IBV_SYSFS_NAME_MAX];
+	int r;
+
+	r = tp_check_owner(step);
+	if (r)
+		return r;
+	ech = rdma_create_event_channel();
+	if (!ech) {
+		*step = "rdma_create_event_channel";
+		return tp_errno();
+	}
+	r = tp_find_addr(ech, device, &sin, name, step);
+	if (!r && !inet_ntop(AF_INET, &sin.sin_addr, host, (socklen_t)len)) {
+		*step = "inet_ntop";
+		r = -errno;
+	}
+	rdma_destroy_event_channel(ech);
+	return r;
 }
 
 void tp_conn_params(struct rdma_conn_param *p)

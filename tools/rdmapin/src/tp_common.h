@@ -2,8 +2,9 @@
 /*
  * tp_common.h - what both ends of rdmapin's transport share (transport.c, the loopback and
  * remote client; agent.c, the --server reader agent): the step strings of errors, the fork
- * rule, finding a device's IPv4 address, and the shape of the RC connection both ends make.
- * Internal to the transport: callers use transport.h and agent.h.
+ * rule, finding a device's IPv4 address (also rp_tp_device_addr() of transport.h), and the
+ * shape of the RC connection both ends make. Internal to the transport: callers use
+ * transport.h and agent.h.
  */
 #ifndef RDMAPIN_TP_COMMON_H
 #define RDMAPIN_TP_COMMON_H

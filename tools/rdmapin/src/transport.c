@@ -16,7 +16,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netdb.h>
-#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -543,30 +542,6 @@ int rp_tp_close(struct rp_tp *tp)
 const char *rp_tp_device(struct rp_tp *tp)
 {
 	return tp->device;
-}
-
-int rp_tp_device_addr(const char *device, char *host, size_t len, const char **step)
-{
-	struct rdma_event_channel *ech;
-	struct sockaddr_in sin;
-	char name[IBV_SYSFS_NAME_MAX];
-	int r;
-
-	r = tp_check_owner(step);
-	if (r)
-		return r;
-	ech = rdma_create_event_channel();
-	if (!ech) {
-		*step = "rdma_create_event_channel";
-		return tp_errno();
-	}
-	r = tp_find_addr(ech, device, &sin, name, step);
-	if (!r && !inet_ntop(AF_INET, &sin.sin_addr, host, (socklen_t)len)) {
-		*step = "inet_ntop";
-		r = -errno;
-	}
-	rdma_destroy_event_channel(ech);
-	return r;
 }
 
 /* ---- MRs under test ---- */

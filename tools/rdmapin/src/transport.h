@@ -89,24 +89,4 @@ int rp_tp_dereg(struct rp_tp *tp, struct ibv_mr *mr);
  */
 int rp_tp_read(struct rp_tp *tp, struct ibv_mr *mr, void *dst, size_t len, const char **step);
 
-/*
- * Transitional: the old names for tests/transport_smoke.c, which is being edited on main while
- * the transport is split; its call sites move to devices.h, memlock.h and agent.h next, and
- * this block goes with them.
- */
-#include <stdbool.h>
-#include "agent.h"
-#include "devices.h"
-#include "memlock.h"
-
-static inline int rp_tp_list_devices(char names[][IBV_SYSFS_NAME_MAX], int max)
-{
-	return rp_list_devices(names, max);
-}
-
-static inline int rp_tp_raise_memlock(size_t need, unsigned long long *limit)
-{
-	return rp_memlock_raise(need, limit);
-}
-
 #endif /* RDMAPIN_TRANSPORT_H */

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../src/agent.h"
+#include "../src/devices.h"
 #include "../src/transport.h"
+#include "memlock.h" /* lib/ */
 
 #define LEN (16 * 1024)
 #define MAX_DEVS 8
@@ -533,10 +537,10 @@ int main(void)
 		return 1;
 	}
 	printf("KTAP version 1\n");
-	r = rp_tp_raise_memlock(4 * LEN, &lim);
+	r = rp_memlock_raise(4 * LEN, &lim);
 	if (r)
 		printf("# RLIMIT_MEMLOCK is %llu bytes: %s\n", lim, strerror(-r));
-	n = rp_tp_list_devices(devs, MAX_DEVS);
+	n = rp_list_devices(devs, MAX_DEVS);
 	if (n < 0) {
 		printf("1..0 # SKIP ibv_get_device_list: %s\n", strerror(-n));
 		return 4;
