@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -120,8 +121,11 @@ static int child_sleep(void *arg, void *out)
 
 static int child_crash(void *arg, void *out)
 {
+	struct rlimit no_core = { 0, 0 };
+
 	(void)arg;
 	(void)out;
+	setrlimit(RLIMIT_CORE, &no_core); /* no core file where ulimit -c allows one */
 	raise(SIGSEGV);
 	return 0;
 }
