@@ -81,7 +81,7 @@ static void *uffd_handler(void *arg)
 
 			/* count before resolving: resolving wakes the faulting thread */
 			if (u->faults && unit < u->nunits)
-				__atomic_add_fetch(&u->faults[unit], 1, __ATOMIC_SEQ_CST);
+				atomic_fetch_add(&u->faults[unit], 1);
 			atomic_fetch_add(&u->wp_events, 1);
 			page = (uintptr_t)u->addr + unit * u->resolve;
 			ret = uffd_unprotect(u->uffd, page, u->resolve);

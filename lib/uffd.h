@@ -25,7 +25,8 @@ struct rp_uffd_wp {
 	size_t len;
 	size_t resolve;           /* the handler un-protects this much around a fault */
 	size_t nunits;            /* len / resolve */
-	unsigned int *faults;     /* WP faults per resolve unit (NULL: not counted per unit) */
+	atomic_uint *faults;      /* WP faults per resolve unit, shared with the handler thread
+				   * and read by the caller (NULL: not counted per unit) */
 	pthread_t thread;
 	bool running;
 	/* shared with the handler thread */

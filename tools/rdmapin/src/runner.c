@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -396,7 +397,7 @@ static void count_wp_faults(struct case_run *cr)
 
 	o->wp_write_faults = 0;
 	for (size_t u = 0; u < cr->uffd.nunits; u++) {
-		unsigned int f = __atomic_load_n(&cr->uffd.faults[u], __ATOMIC_SEQ_CST);
+		unsigned int f = atomic_load(&cr->uffd.faults[u]);
 		bool marked = rp_marked(u * cr->uffd.resolve, cr->unit);
 
 		o->wp_units += marked;
@@ -414,7 +415,7 @@ static void mutate_and_read(struct case_run *cr)
 
 	if (cr->c->mark == RP_MK_UFFD_WP) /* count only the mutation's faults from here */
 		for (size_t u = 0; u < cr->uffd.nunits; u++)
-			__atomic_store_n(&cr->uffd.faults[u], 0, __ATOMIC_SEQ_CST);
+			atomic_store(&cr->uffd.faults[u], 0);
 	at(rp_mutation_info(cr->c->mutation)->name);
 	ret = rp_mutate(cr->c->mutation, &cr->m, cr->expect, cr->seed,
 			cr->cfg->timeout_s * 1000, &cr->mst, &step);
