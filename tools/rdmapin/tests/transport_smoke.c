@@ -433,7 +433,10 @@ static void remote_checks(const char *dev, unsigned short port)
 	free(g);
 }
 
-/* Wait for pid at most ms milliseconds, then SIGKILL it; returns the wait status. */
+/*
+ * Wait for pid at most ms milliseconds, then SIGKILL it and wait at most 5 s more; returns the
+ * wait status (a child still there after that, stuck in the kernel, reads as killed by SIGKILL).
+ */
 static int reap(pid_t pid, int ms, bool *killed)
 {
 	int status, i;
@@ -446,8 +449,14 @@ static int reap(pid_t pid, int ms, bool *killed)
 	}
 	*killed = true;
 	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return status;
+	for (i = 0; i < 100; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(50 * 1000);
+	}
+	fprintf(stderr, "transport_smoke: pid %d still there 5 s after SIGKILL (stuck in the kernel)\n",
+		(int)pid);
+	return SIGKILL;
 }
 
 /* Run fn in a forked child; fail the tests it did not get to (crash, hang, early return). */
