@@ -521,7 +521,7 @@ def _judge_case(r, profile, c, ent, used, noskip=None):
         used[key].append(name)
         if profile == "broken" and want == "STALE":
             r.caught.setdefault(c.device, []).append(c.name if c.tool == "rdmapin" else name)
-        return ("pass", name, "XFAIL " + ent.reason, [])
+        return ("pass", name, "XFAIL %s: %s" % (c.verdict, ent.reason), [])
     r.failed += 1
     if failed:
         r.moved.append("%s %s: expected failure with verdict %s, got %s (%s)"
