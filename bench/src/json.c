@@ -9,21 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emit.h" /* lib/: em_json_str() */
 #include "runs.h"
-
-static void str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
 
 static void num(FILE *f, double v)
 {
@@ -51,7 +38,7 @@ static void rec(FILE *f, const struct bs_rec *r)
 	fprintf(f, "{\"status\": \"%s\"", bs_status_name(r->status));
 	if (r->err) {
 		fprintf(f, ", \"errno\": ");
-		str(f, strerrorname_np(-r->err) ?: "?");
+		em_json_str(f, strerrorname_np(-r->err) ?: "?");
 	}
 	stat(f, "reg_ns", &r->reg);
 	stat(f, "dereg_ns", &r->dereg);
@@ -64,7 +51,7 @@ static void rec(FILE *f, const struct bs_rec *r)
 	}
 	if (r->why[0]) {
 		fprintf(f, ", \"why\": ");
-		str(f, r->why);
+		em_json_str(f, r->why);
 	}
 	fputc('}', f);
 }
@@ -78,17 +65,17 @@ static void rows_json(FILE *f, const struct bs_run *runs, int n, enum bs_type ty
 	for (i = 0; i < nr; i++) {
 		fprintf(f, "%s\n    {\"device\": ", first ? "" : ",");
 		first = 0;
-		str(f, rows[i].device);
+		em_json_str(f, rows[i].device);
 		if (type == BS_REG) {
 			fprintf(f, ", \"backing\": ");
-			str(f, rows[i].backing);
+			em_json_str(f, rows[i].backing);
 		}
 		fprintf(f, ", \"size\": %llu, \"kernels\": {", (unsigned long long)rows[i].size);
 		for (k = 0; k < n; k++) {
 			const struct bs_rec *r = bs_run_find(&runs[k], &rows[i]);
 
 			fprintf(f, "%s", k ? ", " : "");
-			str(f, runs[k].kernel);
+			em_json_str(f, runs[k].kernel);
 			fprintf(f, ": ");
 			if (r)
 				rec(f, r);
@@ -106,7 +93,7 @@ static void rows_json(FILE *f, const struct bs_run *runs, int n, enum bs_type ty
 
 				snprintf(key, sizeof(key), "%s/%s", runs[k].kernel, runs[0].kernel);
 				fprintf(f, "%s", k > 1 ? ", " : "");
-				str(f, key);
+				em_json_str(f, key);
 				fprintf(f, ": {\"reg\": ");
 				num(f, bs_ratio(bs_reg_med(r), bs_reg_med(ref)));
 				fprintf(f, ", \"reg_norm_memcpy\": ");
@@ -126,7 +113,7 @@ static void rows_json(FILE *f, const struct bs_run *runs, int n, enum bs_type ty
 				const struct bs_rec *p = bs_run_find(&runs[k], &ib);
 
 				fprintf(f, "%s", k ? ", " : "");
-				str(f, runs[k].kernel);
+				em_json_str(f, runs[k].kernel);
 				fprintf(f, ": ");
 				if (p)
 					rec(f, p);
@@ -139,7 +126,7 @@ static void rows_json(FILE *f, const struct bs_run *runs, int n, enum bs_type ty
 				const struct bs_rec *v = bs_run_find(&runs[k], &rows[i]);
 
 				fprintf(f, "%s", k ? ", " : "");
-				str(f, runs[k].kernel);
+				em_json_str(f, runs[k].kernel);
 				fprintf(f, ": ");
 				num(f, bs_ratio(bs_bw_med(v), bs_bw_med(p)));
 			}
@@ -158,24 +145,24 @@ int bs_print_json(FILE *f, const struct bs_run *runs, int n)
 	if (n < 1)
 		return -EINVAL;
 	fprintf(f, "{\n  \"reference\": ");
-	str(f, runs[0].kernel);
+	em_json_str(f, runs[0].kernel);
 	fprintf(f, ",\n  \"kernels\": [");
 	for (k = 0; k < n; k++) {
 		fprintf(f, "%s", k ? ", " : "");
-		str(f, runs[k].kernel);
+		em_json_str(f, runs[k].kernel);
 	}
 	fprintf(f, "],\n  \"info\": {");
 	for (k = 0; k < n; k++) {
 		int first = 1;
 
 		fprintf(f, "%s", k ? ", " : "");
-		str(f, runs[k].kernel);
+		em_json_str(f, runs[k].kernel);
 		fprintf(f, ": [");
 		for (j = 0; j < runs[k].n; j++)
 			if (runs[k].recs[j].type == BS_INFO) {
 				fprintf(f, "%s", first ? "" : ", ");
 				first = 0;
-				str(f, runs[k].recs[j].why);
+				em_json_str(f, runs[k].recs[j].why);
 			}
 		fprintf(f, "]");
 	}
