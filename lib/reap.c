@@ -9,14 +9,14 @@
 
 #define RP_REAP_KILL_MS 5000
 
-/* 1 reaped, 0 still running after ms, -errno */
-static int wait_ms(pid_t pid, int ms)
+/* 1 reaped (its wait status in *status, if status), 0 still running after ms, -errno */
+static int wait_ms(pid_t pid, int ms, int *status)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	int waited;
 
 	for (waited = 0;; waited += 10) {
-		pid_t w = waitpid(pid, NULL, WNOHANG);
+		pid_t w = waitpid(pid, status, WNOHANG);
 
 		if (w == pid)
 			return 1;
@@ -28,13 +28,20 @@ static int wait_ms(pid_t pid, int ms)
 	}
 }
 
-int rp_reap(pid_t pid, int grace_ms)
+int rp_reap_status(pid_t pid, int grace_ms, int *status, bool *killed)
 {
-	int r = wait_ms(pid, grace_ms);
+	int r = wait_ms(pid, grace_ms, status);
 
+	if (killed)
+		*killed = !r;
 	if (r)
 		return r < 0 ? r : 0;
 	kill(pid, SIGKILL);
-	r = wait_ms(pid, RP_REAP_KILL_MS);
+	r = wait_ms(pid, RP_REAP_KILL_MS, status);
 	return r < 0 ? r : r ? 0 : -ETIMEDOUT;
+}
+
+int rp_reap(pid_t pid, int grace_ms)
+{
+	return rp_reap_status(pid, grace_ms, NULL, NULL);
 }

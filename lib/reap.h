@@ -6,6 +6,7 @@
 #ifndef RDMAPIN_REAP_H
 #define RDMAPIN_REAP_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /*
@@ -14,5 +15,11 @@
  * the kernel), or -errno of waitpid() (e.g. -ECHILD: not our child).
  */
 int rp_reap(pid_t pid, int grace_ms);
+
+/*
+ * rp_reap_status - the same, and on 0 the child's wait status in *status; *killed says
+ * whether it had to be sent SIGKILL (either pointer may be NULL).
+ */
+int rp_reap_status(pid_t pid, int grace_ms, int *status, bool *killed);
 
 #endif /* RDMAPIN_REAP_H */

@@ -7,10 +7,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "errname.h"
@@ -66,6 +68,26 @@ static void check_reap(void)
 	CHECK(rp_reap(1, 10) == -ECHILD, "reap_not_our_child");
 }
 
+/* rp_reap_status hands back the wait status and whether SIGKILL was needed */
+static void check_reap_status(void)
+{
+	bool killed = true;
+	int status = 0;
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(7);
+	CHECK(pid > 0 && rp_reap_status(pid, 2000, &status, &killed) == 0 && !killed &&
+	      WIFEXITED(status) && WEXITSTATUS(status) == 7, "reap_status_exit_code");
+	pid = fork();
+	if (!pid) {
+		for (;;)
+			pause();
+	}
+	CHECK(pid > 0 && rp_reap_status(pid, 100, &status, &killed) == 0 && killed &&
+	      WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "reap_status_killed");
+}
+
 int main(void)
 {
 	char buf[64], sz[16];
@@ -111,5 +133,6 @@ int main(void)
 	CHECK(rp_sysfile_read("/nonexistent/knob", buf, sizeof(buf)) == -ENOENT,
 	      "sysfile_missing");
 	check_reap();
+	check_reap_status();
 	return unit_done();
 }

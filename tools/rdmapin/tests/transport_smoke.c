@@ -34,6 +34,7 @@
 #include "../src/devices.h"
 #include "../src/transport.h"
 #include "memlock.h" /* lib/ */
+#include "reap.h" /* lib/ */
 
 #define LEN (16 * 1024)
 #define MAX_DEVS 8
@@ -434,28 +435,19 @@ static void remote_checks(const char *dev, unsigned short port)
 }
 
 /*
- * Wait for pid at most ms milliseconds, then SIGKILL it and wait at most 5 s more; returns the
- * wait status (a child still there after that, stuck in the kernel, reads as killed by SIGKILL).
+ * Wait for pid at most ms milliseconds, then SIGKILL it and wait at most 5 s more (lib's
+ * rp_reap_status); returns the wait status (a child still there after that, stuck in the
+ * kernel, reads as killed by SIGKILL).
  */
 static int reap(pid_t pid, int ms, bool *killed)
 {
-	int status, i;
+	int status = 0, r;
 
-	*killed = false;
-	for (i = 0; i < ms / 50; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return status;
-		usleep(50 * 1000);
-	}
-	*killed = true;
-	kill(pid, SIGKILL);
-	for (i = 0; i < 100; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return status;
-		usleep(50 * 1000);
-	}
-	fprintf(stderr, "transport_smoke: pid %d still there 5 s after SIGKILL (stuck in the kernel)\n",
-		(int)pid);
+	r = rp_reap_status(pid, ms, &status, killed);
+	if (!r)
+		return status;
+	fprintf(stderr, "transport_smoke: pid %d not reaped 5 s after SIGKILL: %s\n", (int)pid,
+		strerror(-r));
 	return SIGKILL;
 }
 
