@@ -7,22 +7,31 @@
 
 #include "reap.h"
 
-#define RP_REAP_KILL_MS 5000
+static long now_ms(void)
+{
+	struct timespec ts;
 
-/* 1 reaped (its wait status in *status, if status), 0 still running after ms, -errno */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/*
+ * 1 reaped (its wait status in *status, if status), 0 still running after ms, -errno. The
+ * bound is on the clock, so signals that cut the sleeps short do not shorten it.
+ */
 static int wait_ms(pid_t pid, int ms, int *status)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	int waited;
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
+	long deadline = now_ms() + ms;
 
-	for (waited = 0;; waited += 10) {
+	for (;;) {
 		pid_t w = waitpid(pid, status, WNOHANG);
 
 		if (w == pid)
 			return 1;
 		if (w < 0 && errno != EINTR)
 			return -errno;
-		if (waited >= ms)
+		if (now_ms() >= deadline)
 			return 0;
 		nanosleep(&ts, NULL);
 	}

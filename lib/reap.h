@@ -9,6 +9,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* how long a child may take to die of SIGKILL before rp_reap gives up on it */
+#define RP_REAP_KILL_MS 5000
+
 /*
  * rp_reap - wait up to grace_ms for pid to exit by itself, then SIGKILL it and wait at most
  * 5 s more. Returns 0 when it was reaped, -ETIMEDOUT when it is still there (a task stuck in

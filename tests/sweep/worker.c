@@ -4,12 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/wait.h>
 
 #include "worker.h"
 
@@ -78,25 +75,12 @@ int sw_worker_read(struct sw_worker *w, void *rec, size_t len, int timeout_ms)
 
 int sw_worker_stop(struct sw_worker *w, int grace_ms, int *status)
 {
-	long kill_at = now_ms() + grace_ms, give_up = kill_at + SW_REAP_MS;
-	bool killed = false;
+	int r;
 
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
-	for (;;) {
-		pid_t r = waitpid(w->pid, status, WNOHANG);
-
-		if (r == w->pid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno; /* ECHILD: not ours, or reaped already */
-		if (!killed && now_ms() >= kill_at) {
-			kill(w->pid, SIGKILL);
-			killed = true;
-		}
-		if (now_ms() >= give_up)
-			return -EDEADLK; /* did not die of SIGKILL: stuck in the kernel */
-		usleep(2000);
-	}
+	/* lib's bounded reap: grace_ms, then SIGKILL and SW_REAP_MS more */
+	r = rp_reap_status(w->pid, grace_ms, status, NULL);
+	return r == -ETIMEDOUT ? -EDEADLK : r; /* -EDEADLK: stuck in the kernel */
 }

@@ -11,13 +11,15 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "reap.h" /* lib/ */
+
 struct sw_worker {
 	pid_t pid;
 	int fd; /* read end of the pipe, -1 once closed */
 };
 
-/* How long a worker that closed its pipe (or was killed) may take to exit. */
-#define SW_REAP_MS 5000
+/* How long a worker that closed its pipe (or was killed) may take to exit: lib's reap bound. */
+#define SW_REAP_MS RP_REAP_KILL_MS
 
 /* sw_worker_start - fork a child that runs fn(wfd, arg) and then _exit(0)s; 0 or -errno. */
 int sw_worker_start(struct sw_worker *w, void (*fn)(int wfd, void *arg), void *arg);
