@@ -514,7 +514,8 @@ def _judge_case(r, profile, c, ent, used, noskip=None):
         if not failed:
             return ("pass", name, "", [])
         r.xfailed += 1
-        return ("pass", name, "XFAIL intermittent: " + ent.reason, [])
+        why = ent.reason if ent.reason.startswith("intermittent") else "intermittent: " + ent.reason
+        return ("pass", name, "XFAIL " + why, [])
     if failed and (want == "*" or c.verdict == want):
         r.passed += 1
         r.xfailed += 1

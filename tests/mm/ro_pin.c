@@ -31,7 +31,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <infiniband/verbs.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,6 +43,7 @@
 #include "mapping.h"
 #include "memlock.h"
 #include "probe.h"
+#include "reap.h"
 
 /* how the process writes the memory after the registration */
 enum write_how { W_STORE, W_PROC_MEM, W_PWRITE };
@@ -251,7 +251,8 @@ static struct ibv_context *open_device(const char *name)
 static int run_forked(int k, const char *dev, int case_timeout)
 {
 	long long split0 = thp_split_pmd(), split1;
-	int status, waited_ms = 0, nr = k + 1;
+	int status = 0, ret, nr = k + 1;
+	bool killed = false;
 	pid_t pid;
 
 	test_nr = k;	/* run() counts the case itself */
@@ -273,24 +274,21 @@ static int run_forked(int k, const char *dev, int case_timeout)
 		fflush(stdout);
 		_exit(failed ? 1 : 0);
 	}
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (waited_ms >= case_timeout * 1000) {
-			split1 = thp_split_pmd();
-			kill(pid, SIGKILL);
-			/* SIGKILL ends even a task looping in the fault handler (it is killable) */
-			for (waited_ms = 0; waited_ms < 10000; waited_ms += 10) {
-				if (waitpid(pid, &status, WNOHANG) == pid)
-					break;
-				usleep(10000);
-			}
-			printf("# %-18s registration still running after %ds: killed%s; thp_split_pmd grew by %lld\n",
-			       cases[k].name, case_timeout, waited_ms >= 10000 ? " (and still there 10s later)" : "",
-			       split0 >= 0 && split1 >= 0 ? split1 - split0 : -1LL);
-			printf("not ok %d %s # TIMEOUT\n", nr, cases[k].name);
-			return 1;
-		}
-		usleep(10000);
-		waited_ms += 10;
+	/* the bound is on the clock: under TCG a 10 ms sleep can take far longer */
+	ret = rp_reap_status(pid, case_timeout * 1000, &status, &killed);
+	if (killed) {
+		/* SIGKILL ends even a task looping in the fault handler (it is killable) */
+		split1 = thp_split_pmd();
+		printf("# %-18s registration still running after %ds: killed%s; thp_split_pmd grew by %lld\n",
+		       cases[k].name, case_timeout,
+		       ret == -ETIMEDOUT ? " (and still there 5s later)" : "",
+		       split0 >= 0 && split1 >= 0 ? split1 - split0 : -1LL);
+		printf("not ok %d %s # TIMEOUT\n", nr, cases[k].name);
+		return 1;
+	}
+	if (ret) {
+		printf("not ok %d %s # waitpid: %s\n", nr, cases[k].name, strerror(-ret));
+		return 1;
 	}
 	if (WIFSIGNALED(status)) {
 		printf("not ok %d %s # the case's process died of signal %d\n", nr, cases[k].name,
