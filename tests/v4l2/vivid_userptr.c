@@ -56,6 +56,8 @@
 
 #include <linux/videodev2.h>
 
+#include "reap.h"
+
 #define VU_MAX_BUFS	8
 #define VU_MAX_GLOBS	16
 #define VU_TIMEOUT_MAX	600
@@ -663,7 +665,8 @@ static int run_forked(const struct vu_case *c, const char *node, struct vu_obs *
 	int p[2], status, ret = 0;
 	long left;
 	ssize_t n;
-	pid_t pid, w;
+	bool reaped;
+	pid_t pid;
 
 	memset(o, 0, sizeof(*o));
 	if (pipe2(p, O_CLOEXEC)) {
@@ -706,17 +709,10 @@ static int run_forked(const struct vu_case *c, const char *node, struct vu_obs *
 	}
 	close(p[0]);
 
-	/* reap, bounded: a child stuck in the kernel may not die at once */
-	for (left = 0; left < 100; left++) {
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid || (w < 0 && errno != EINTR))
-			break;
-		if (left == 60)
-			kill(pid, SIGKILL);
-		usleep(50 * 1000);
-	}
+	/* reap, bounded on the clock: a child stuck in the kernel may not die at once */
+	reaped = rp_reap_status(pid, ret == -ETIME ? 0 : 3000, &status, NULL) == 0;
 	if (ret == -EPIPE) {
-		if (w != pid)
+		if (!reaped)
 			snprintf(why, whylen, "child gave no result and did not exit");
 		else if (WIFSIGNALED(status))
 			snprintf(why, whylen, "child killed by signal %d (%s)", WTERMSIG(status),
@@ -724,7 +720,7 @@ static int run_forked(const struct vu_case *c, const char *node, struct vu_obs *
 		else
 			snprintf(why, whylen, "child exited with %d without a result",
 				 WEXITSTATUS(status));
-	} else if (ret == -ETIME && w != pid) {
+	} else if (ret == -ETIME && !reaped) {
 		snprintf(why + strlen(why), whylen - strlen(why), " (and it did not die)");
 	}
 	return ret;
