@@ -387,6 +387,8 @@ def judge(kernel, profile, exp, docs, missing="", console_issues=None, guest_err
                 reason = why[0]
             elif guest_error:
                 reason = "no result from the guest for %s" % dev
+            elif dev_diags:
+                reason = "every tool skipped %s" % dev
             else:
                 reason = "device %s not present in the guest" % dev
             if dev_diags:
