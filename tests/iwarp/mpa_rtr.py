@@ -15,35 +15,32 @@ WRITE), rtr_established (the passive side reports ESTABLISHED within TIMEOUT sec
 10, of the RTR). A siw that installs its RTR handler only after the reply has gone out loses an
 RTR that arrives in between: ESTABLISHED never comes (kernel-patches/0030).
 Exit 0 pass, 1 fail, 4 skip (no such device, not iWARP, no pyverbs), 2 bad usage."""
+import importlib.machinery
 import importlib.util
-import json
 import multiprocessing
 import os
 import select
 import socket
 import struct
-import subprocess
 import sys
 import time
 
 MPA_KEY_REQ = b"MPA ID Req Frame"
 MPA_KEY_REP = b"MPA ID Rep Frame"
 MPA_FLAG_REJECT, MPA_FLAG_ENHANCED, MPA_REV_2 = 0x2000, 0x1000, 2
-V2_PEER_TO_PEER, V2_WRITE_RTR, V2_READ_RTR = 0x8000, 0x8000, 0x4000
+V2_PEER_TO_PEER, V2_WRITE_RTR = 0x8000, 0x8000
 PORT = 18650
+TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
-def netdev_ipv4(dev):
-    """The IPv4 address of the netdev under RDMA device DEV, or None."""
-    links = json.loads(subprocess.run(["rdma", "-j", "link", "show"], capture_output=True,
-                                      text=True, timeout=10, check=True).stdout or "[]")
-    nd = next((l.get("netdev") for l in links if l.get("ifname") == dev), None)
-    if not nd:
-        return None
-    addrs = json.loads(subprocess.run(["ip", "-j", "-4", "addr", "show", "dev", nd],
-                                      capture_output=True, text=True, timeout=10,
-                                      check=True).stdout or "[]")
-    return next((a["local"] for i in addrs for a in i.get("addr_info", [])), None)
+def device_ipv4(dev):
+    """The IPv4 address of RDMA device DEV's netdev, or None: guest-rdma-core's lookup (the
+    GID table's netdevs, else `rdma link`; then `ip -4 addr`), loaded from that script."""
+    path = os.path.join(TOP, "tests", "rdma-core", "guest-rdma-core")
+    loader = importlib.machinery.SourceFileLoader("guest_rdma_core", path)
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(module)
+    return module.device_ipv4(dev)[1]
 
 
 def passive(ip, ready, done):
@@ -110,7 +107,7 @@ def main(argv):
     if importlib.util.find_spec("pyverbs") is None:
         print("1..0 # SKIP no pyverbs (python3-pyverbs) for the passive side")
         return 4
-    ip = netdev_ipv4(dev)
+    ip = device_ipv4(dev)
     if not ip:
         print("1..0 # SKIP %s: no IPv4 address on its netdev" % dev)
         return 4

@@ -700,7 +700,7 @@ static int run_forked(const struct vu_case *c, const char *node, struct vu_obs *
 		break;
 	}
 	if (ret == 0) {
-		kill(pid, SIGKILL);
+		/* rp_reap_status() below, with no grace, sends the SIGKILL */
 		snprintf(why, whylen, "timed out after %d s, child killed", opt.timeout_s);
 		ret = -ETIME;
 	} else {
